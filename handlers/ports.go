@@ -1,0 +1,54 @@
+package handlers
+
+import (
+	"context"
+
+	"github.com/ideobus/ideobus/messages"
+)
+
+// The ports below are the only things the stages need from the outside world.
+// Adapters implement them; errors they return should be *messages.Error so the
+// stage knows whether to retry.
+
+// Generator runs an Ideogram operation for a request and returns the images it
+// produced, in order, with their ephemeral source URLs. An image the API marked
+// unsafe comes back with Filtered set and no URL.
+type Generator interface {
+	Generate(ctx context.Context, req messages.GenerationRequest) ([]messages.Image, error)
+}
+
+// Downloader copies an image from an ephemeral URL. An expired URL is a
+// permanent messages.CodeSourceExpired error.
+type Downloader interface {
+	Download(ctx context.Context, url string) (body []byte, contentType string, err error)
+}
+
+// ObjectStore stores and reads objects by key. Put overwrites, so a replay
+// is harmless; it returns the stored asset with its public URL.
+type ObjectStore interface {
+	Put(ctx context.Context, key string, body []byte, contentType string) (messages.Asset, error)
+	Get(ctx context.Context, key string) ([]byte, error)
+}
+
+// Rendition is one rendered variant.
+type Rendition struct {
+	Spec   messages.VariantSpec
+	Width  int
+	Height int
+	Data   []byte
+}
+
+// Resizer renders every spec from one source image, decoding it once. Specs
+// arrive resolved (messages.VariantSpec.Resolve); renditions return in spec
+// order. A source it cannot or will not decode is a permanent error
+// (messages.CodeInvalidImage or messages.CodeImageTooLarge).
+type Resizer interface {
+	Render(ctx context.Context, src []byte, specs []messages.VariantSpec) ([]Rendition, error)
+}
+
+// CDN purges URLs from the edge cache and warms them again.
+type CDN interface {
+	Purge(ctx context.Context, urls []string) error
+	// Warm requests each URL once so the first real visitor hits a warm cache.
+	Warm(ctx context.Context, urls []string) error
+}
