@@ -223,7 +223,7 @@ func (v *validator) err() error {
 	}
 	return &Error{
 		Code:    CodeInvalidRequest,
-		Message: "invalid request: " + strings.Join(parts, "; "),
+		Message: strings.Join(parts, "; "),
 		Fields:  v.problems,
 	}
 }

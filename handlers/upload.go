@@ -1,0 +1,46 @@
+package handlers
+
+import (
+	"context"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+
+	"github.com/ideobus/ideobus/messages"
+)
+
+// NewUpload returns the upload stage: it consumes ideogram.generation.generated,
+// copies each image from its ephemeral URL into object storage under its
+// deterministic key, and emits ideogram.image.uploaded. A replay overwrites the
+// same keys; it never calls Ideogram.
+func NewUpload(dl Downloader, store ObjectStore, opts Options) message.HandlerFunc {
+	s := stage{name: messages.StageUpload, inType: messages.TypeGenerated, opts: opts.withDefaults()}
+	return func(msg *message.Message) ([]*message.Message, error) {
+		var ref jobRef
+		return s.run(msg, &ref, func(ctx context.Context) (*message.Message, error) {
+			job, err := decodeJob(msg, messages.TypeGenerated, &ref)
+			if err != nil {
+				return nil, err
+			}
+			start := time.Now()
+			for i := range job.Images {
+				im := &job.Images[i]
+				if im.Filtered || im.Original != nil {
+					continue
+				}
+				body, ctype, err := dl.Download(ctx, im.SourceURL)
+				if err != nil {
+					return nil, err
+				}
+				asset, err := store.Put(ctx, messages.OriginalKey(s.opts.KeyPrefix, job.RequestID, im.Index), body, ctype)
+				if err != nil {
+					return nil, err
+				}
+				im.Original = &asset
+				ref.images = job.Images
+			}
+			job.Stages = append(job.Stages, report(s.name, attemptFrom(ctx).n, time.Since(start)))
+			return messages.NewMessage(messages.TypeUploaded, job.RequestID, messages.ImageUploaded{Job: job})
+		})
+	}
+}
