@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
@@ -37,10 +38,20 @@ func NewUpload(dl Downloader, store ObjectStore, opts Options) message.HandlerFu
 					return nil, err
 				}
 				im.Original = &asset
+				// The copy is made: the ephemeral URL's signature is of no
+				// further use and does not belong in events or logs.
+				im.SourceURL = stripQuery(im.SourceURL)
 				ref.images = job.Images
 			}
 			job.Stages = append(job.Stages, report(s.name, attemptFrom(ctx).n, time.Since(start)))
 			return messages.NewMessage(messages.TypeUploaded, job.RequestID, messages.ImageUploaded{Job: job})
 		})
 	}
+}
+
+func stripQuery(raw string) string {
+	if i := strings.IndexAny(raw, "?#"); i >= 0 {
+		return raw[:i]
+	}
+	return raw
 }

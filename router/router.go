@@ -78,7 +78,7 @@ func New(cfg Config) (*message.Router, error) {
 		return nil, err
 	}
 	rc := message.RouterConfig{CloseTimeout: cfg.CloseTimeout}
-	r, err := message.NewRouter(rc, watermill.NewSlogLogger(cfg.Logger))
+	r, err := message.NewRouter(rc, WatermillLogger(cfg.Logger))
 	if err != nil {
 		return nil, err
 	}
@@ -138,4 +138,11 @@ func stageHandler(st string, cfg Config) (message.HandlerFunc, string, string, e
 		return handlers.NewPurge(p.CDN, o), t.Resized, t.Completed, need(p.CDN != nil, "CDN")
 	}
 	return nil, "", "", fmt.Errorf("unknown stage %q (known: generate, upload, resize, purge)", st)
+}
+
+// WatermillLogger adapts log for Watermill, demoting Watermill's lifecycle
+// chatter (subscribing, handler started, ...) from info to debug so that
+// info-level logs stay one line per job event.
+func WatermillLogger(log *slog.Logger) watermill.LoggerAdapter {
+	return watermill.NewSlogLoggerWithLevelMapping(log, map[slog.Level]slog.Level{slog.LevelInfo: slog.LevelDebug})
 }

@@ -1,0 +1,199 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/ideobus/ideobus/adapters/kafka"
+	"github.com/ideobus/ideobus/messages"
+	"github.com/ideobus/ideobus/router"
+)
+
+// config is everything ideobus reads from the environment; every field has a
+// flag of the same meaning that overrides it.
+type config struct {
+	Brokers       string
+	ConsumerGroup string
+	TopicPrefix   string
+	KeyPrefix     string
+	Stages        string
+	Embedded      string
+	DataDir       string
+	Variants      string
+
+	IdeogramAPIKey     string
+	IdeogramBaseURL    string
+	IdeogramImageHosts string
+
+	R2AccountID       string
+	R2AccessKeyID     string
+	R2SecretAccessKey string
+	R2Bucket          string
+	R2Endpoint        string
+	R2PublicBaseURL   string
+
+	CFAPIToken   string
+	CFZoneID     string
+	CFAPIBaseURL string
+
+	RetryAttempts int
+	CloseTimeout  time.Duration
+}
+
+// setting ties a config field to its environment variable and flag.
+type setting struct {
+	env, flag, usage string
+	secret           bool
+	field            func(*config) *string
+	def              string
+}
+
+var settings = []setting{
+	{"IDEOBUS_KAFKA_BROKERS", "brokers", "comma-separated Kafka bootstrap brokers", false, func(c *config) *string { return &c.Brokers }, ""},
+	{"IDEOBUS_CONSUMER_GROUP", "consumer-group", "consumer group prefix; each stage consumes as <group>.<stage>", false, func(c *config) *string { return &c.ConsumerGroup }, "ideobus"},
+	{"IDEOBUS_TOPIC_PREFIX", "topic-prefix", "prefix prepended to every topic name", false, func(c *config) *string { return &c.TopicPrefix }, ""},
+	{"IDEOBUS_KEY_PREFIX", "key-prefix", "object key prefix in the bucket", false, func(c *config) *string { return &c.KeyPrefix }, messages.DefaultKeyPrefix},
+	{"IDEOBUS_STAGES", "stages", "stages to run: any of generate,upload,resize,purge (default all)", false, func(c *config) *string { return &c.Stages }, ""},
+	{"IDEOBUS_EMBEDDED", "embedded", "start these embedded peers instead of real systems: any of kafka,ideogram,storage,cdn", false, func(c *config) *string { return &c.Embedded }, ""},
+	{"IDEOBUS_DATA_DIR", "data-dir", "folder for embedded peers' data (objects, broker log)", false, func(c *config) *string { return &c.DataDir }, ""},
+	{"IDEOBUS_DEFAULT_VARIANTS", "default-variants", "variants rendered when a request names none (comma-separated preset names)", false, func(c *config) *string { return &c.Variants }, ""},
+	{"IDEOGRAM_API_KEY", "ideogram-api-key", "Ideogram API key (secret; prefer the environment variable)", true, func(c *config) *string { return &c.IdeogramAPIKey }, ""},
+	{"IDEOGRAM_BASE_URL", "ideogram-base-url", "Ideogram API base URL", false, func(c *config) *string { return &c.IdeogramBaseURL }, ""},
+	{"IDEOGRAM_IMAGE_HOSTS", "ideogram-image-hosts", "hosts result images may be downloaded from (comma-separated)", false, func(c *config) *string { return &c.IdeogramImageHosts }, ""},
+	{"R2_ACCOUNT_ID", "r2-account-id", "Cloudflare account ID (R2 endpoint https://<id>.r2.cloudflarestorage.com)", false, func(c *config) *string { return &c.R2AccountID }, ""},
+	{"R2_ACCESS_KEY_ID", "r2-access-key-id", "R2 access key ID", false, func(c *config) *string { return &c.R2AccessKeyID }, ""},
+	{"R2_SECRET_ACCESS_KEY", "r2-secret-access-key", "R2 secret access key (secret; prefer the environment variable)", true, func(c *config) *string { return &c.R2SecretAccessKey }, ""},
+	{"R2_BUCKET", "r2-bucket", "R2 bucket", false, func(c *config) *string { return &c.R2Bucket }, ""},
+	{"R2_ENDPOINT", "r2-endpoint", "S3 endpoint override (default from R2_ACCOUNT_ID)", false, func(c *config) *string { return &c.R2Endpoint }, ""},
+	{"R2_PUBLIC_BASE_URL", "r2-public-base-url", "public base URL objects are served from (your CDN domain)", false, func(c *config) *string { return &c.R2PublicBaseURL }, ""},
+	{"CLOUDFLARE_API_TOKEN", "cloudflare-api-token", "Cloudflare API token with Cache Purge permission (secret)", true, func(c *config) *string { return &c.CFAPIToken }, ""},
+	{"CLOUDFLARE_ZONE_ID", "cloudflare-zone-id", "Cloudflare zone ID of the public domain", false, func(c *config) *string { return &c.CFZoneID }, ""},
+	{"CLOUDFLARE_API_BASE_URL", "cloudflare-api-base-url", "Cloudflare API base URL", false, func(c *config) *string { return &c.CFAPIBaseURL }, ""},
+}
+
+// bindConfig registers every setting as a flag whose default is the
+// environment variable's value.
+func bindConfig(fs *pflag.FlagSet, c *config) {
+	for _, s := range settings {
+		def := os.Getenv(s.env)
+		if def == "" {
+			def = s.def
+		}
+		usage := fmt.Sprintf("%s [$%s]", s.usage, s.env)
+		fs.StringVar(s.field(c), s.flag, def, usage)
+		if s.secret {
+			// Never print a secret's value as a flag default in --help.
+			fs.Lookup(s.flag).DefValue = ""
+		}
+	}
+	fs.IntVar(&c.RetryAttempts, "retry-attempts", 3, "attempts per stage for transient failures")
+	fs.DurationVar(&c.CloseTimeout, "shutdown-timeout", 30*time.Second, "how long shutdown waits for in-flight work")
+}
+
+func splitList(s string) []string { return kafka.ParseBrokers(s) }
+
+// embeddedSet parses --embedded, refusing unknown names.
+func (c config) embeddedSet() (map[string]bool, error) {
+	set := map[string]bool{}
+	for _, name := range splitList(c.Embedded) {
+		switch name {
+		case "kafka", "ideogram", "storage", "cdn":
+			set[name] = true
+		case "all":
+			for _, n := range []string{"kafka", "ideogram", "storage", "cdn"} {
+				set[n] = true
+			}
+		default:
+			return nil, fmt.Errorf("IDEOBUS_EMBEDDED / --embedded: unknown peer %q (known: kafka, ideogram, storage, cdn)", name)
+		}
+	}
+	return set, nil
+}
+
+func (c config) stages() ([]string, error) {
+	st := splitList(c.Stages)
+	if len(st) == 0 {
+		return router.AllStages, nil
+	}
+	for _, s := range st {
+		ok := false
+		for _, k := range router.AllStages {
+			ok = ok || s == k
+		}
+		if !ok {
+			return nil, fmt.Errorf("IDEOBUS_STAGES / --stages: unknown stage %q (known: %s)", s, strings.Join(router.AllStages, ", "))
+		}
+	}
+	return st, nil
+}
+
+func (c config) topics() messages.Topics { return messages.DefaultTopics().WithPrefix(c.TopicPrefix) }
+
+// validate reports every missing setting at once, naming each variable. A
+// system that is neither configured nor explicitly embedded is an error:
+// production never falls back to a simulator silently.
+func (c config) validate(needKafkaOnly bool) error {
+	emb, err := c.embeddedSet()
+	if err != nil {
+		return err
+	}
+	stages, err := c.stages()
+	if err != nil {
+		return err
+	}
+	uses := map[string]bool{}
+	if !needKafkaOnly {
+		for _, s := range stages {
+			switch s {
+			case messages.StageGenerate:
+				uses["ideogram"] = true
+			case messages.StageUpload:
+				uses["ideogram"], uses["storage"] = true, true
+			case messages.StageResize:
+				uses["storage"] = true
+			case messages.StagePurge:
+				uses["cdn"] = true
+			}
+		}
+	}
+	var missing []string
+	need := func(v, env string) {
+		if strings.TrimSpace(v) == "" {
+			missing = append(missing, env)
+		}
+	}
+	if !emb["kafka"] {
+		need(c.Brokers, "IDEOBUS_KAFKA_BROKERS")
+	}
+	if uses["ideogram"] && !emb["ideogram"] {
+		need(c.IdeogramAPIKey, "IDEOGRAM_API_KEY")
+	}
+	if uses["storage"] && !emb["storage"] {
+		if c.R2Endpoint == "" {
+			need(c.R2AccountID, "R2_ACCOUNT_ID")
+		}
+		need(c.R2AccessKeyID, "R2_ACCESS_KEY_ID")
+		need(c.R2SecretAccessKey, "R2_SECRET_ACCESS_KEY")
+		need(c.R2Bucket, "R2_BUCKET")
+		if !emb["cdn"] {
+			need(c.R2PublicBaseURL, "R2_PUBLIC_BASE_URL")
+		}
+	}
+	if uses["cdn"] && !emb["cdn"] {
+		need(c.CFAPIToken, "CLOUDFLARE_API_TOKEN")
+		need(c.CFZoneID, "CLOUDFLARE_ZONE_ID")
+	}
+	if len(missing) > 0 {
+		sort.Strings(missing)
+		return fmt.Errorf("missing configuration: %s (set them, or start the matching peers with --embedded kafka,ideogram,storage,cdn)", strings.Join(missing, ", "))
+	}
+	return nil
+}
+
+var errUsage = errors.New("usage")

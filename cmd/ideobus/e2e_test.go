@@ -1,0 +1,279 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"image"
+	"image/jpeg"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+
+	"github.com/ideobus/ideobus/messages"
+)
+
+// embeddedConfig is the demo's configuration rooted in a test folder.
+func embeddedConfig(t *testing.T) config {
+	t.Helper()
+	return config{
+		Embedded:      "kafka,ideogram,storage,cdn",
+		DataDir:       t.TempDir(),
+		ConsumerGroup: "ideobus-test",
+		RetryAttempts: 3,
+		CloseTimeout:  10 * time.Second,
+	}
+}
+
+// TestDemoEndToEnd runs the demo path: requests through the embedded broker,
+// every stage over real sockets, and checks what the outcome events claim
+// against the S3 store and the CDN.
+func TestDemoEndToEnd(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var stdout, stderr bytes.Buffer
+	check := func(st *stack, outs []outcome) error {
+		for _, o := range outs {
+			if o.completed == nil {
+				return fmt.Errorf("request %s failed: %+v", o.requestID, o.failed)
+			}
+			c := o.completed
+			if len(c.Images) != 1 || c.Images[0].Original == nil {
+				return fmt.Errorf("%s: want one stored original, got %+v", c.RequestID, c.Images)
+			}
+			im := c.Images[0]
+			if len(im.Variants) != 3 {
+				return fmt.Errorf("%s: want 3 variants, got %d", c.RequestID, len(im.Variants))
+			}
+			want := map[string][2]int{"og-image": {1200, 630}, "instagram": {1080, 1080}, "twitter-header": {1500, 500}}
+			for _, v := range im.Variants {
+				// The object in the S3 store is a real JPEG of the right size.
+				raw, err := os.ReadFile(st.s3.ObjectPath(embeddedBucket, v.Key))
+				if err != nil {
+					return fmt.Errorf("variant %s not on disk: %w", v.Key, err)
+				}
+				cfg, format, err := image.DecodeConfig(bytes.NewReader(raw))
+				if err != nil || format != "jpeg" {
+					return fmt.Errorf("variant %s is not a JPEG (%s): %v", v.Key, format, err)
+				}
+				if _, err := jpeg.Decode(bytes.NewReader(raw)); err != nil {
+					return fmt.Errorf("variant %s does not decode: %w", v.Key, err)
+				}
+				wh := want[v.Name]
+				if cfg.Width != wh[0] || cfg.Height != wh[1] || v.Width != wh[0] || v.Height != wh[1] {
+					return fmt.Errorf("variant %s is %dx%d (event says %dx%d), want %v", v.Name, cfg.Width, cfg.Height, v.Width, v.Height, wh)
+				}
+				if int64(len(raw)) != v.Bytes {
+					return fmt.Errorf("variant %s: event says %d bytes, store has %d", v.Name, v.Bytes, len(raw))
+				}
+				// The CDN got exactly one purge for it, through cloudflare-go.
+				if n := st.edge.PurgeCount(v.URL); n != 1 {
+					return fmt.Errorf("variant URL %s purged %d times, want 1", v.URL, n)
+				}
+				// ... and serves the fresh object.
+				body, err := get(ctx, v.URL)
+				if err != nil {
+					return err
+				}
+				if !bytes.Equal(body, raw) {
+					return fmt.Errorf("CDN serves %d bytes for %s, store has %d", len(body), v.URL, len(raw))
+				}
+			}
+			if len(c.PurgedURLs) != 4 {
+				return fmt.Errorf("want 4 purged URLs (original + 3 variants), got %v", c.PurgedURLs)
+			}
+			stagesSeen := map[string]bool{}
+			for _, s := range c.Stages {
+				stagesSeen[s.Stage] = s.Attempts >= 1
+			}
+			for _, s := range []string{"generate", "upload", "resize", "purge"} {
+				if !stagesSeen[s] {
+					return fmt.Errorf("%s: no report for stage %s: %+v", c.RequestID, s, c.Stages)
+				}
+			}
+		}
+		return nil
+	}
+	res, err := runDemo(ctx, embeddedConfig(t), demoRun{count: 3, asJSON: true, stdout: &stdout, stderr: &stderr, afterOutcomes: check})
+	if err != nil {
+		t.Fatalf("demo: %v\nstderr:\n%s", err, stderr.String())
+	}
+	if res.completed != 3 || res.failed != 0 {
+		t.Fatalf("completed=%d failed=%d, want 3/0", res.completed, res.failed)
+	}
+	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("want exactly 3 JSON lines on stdout, got %d:\n%s", len(lines), stdout.String())
+	}
+	for _, l := range lines {
+		var ev struct {
+			SpecVersion, ID, Type, Source, Time string
+			Data                                messages.GenerationCompleted
+		}
+		if err := json.Unmarshal([]byte(l), &ev); err != nil {
+			t.Fatalf("line is not JSON: %v\n%s", err, l)
+		}
+		if ev.Type != messages.TypeCompleted || ev.SpecVersion != "1.0" || ev.ID == "" || ev.Source == "" || ev.Time == "" {
+			t.Errorf("not a structured completed event: %s", l)
+		}
+		if ev.ID != messages.EventID(ev.Data.RequestID, messages.TypeCompleted) {
+			t.Errorf("event ID %s is not the deterministic one", ev.ID)
+		}
+	}
+}
+
+// TestBadInputFailsClearlyAndThePipelineFlows sends an invalid request and a
+// message that is not JSON at all, then a valid one: the first gets a failed
+// event naming the fields, the second lands on the poison topic, and the
+// third still completes.
+func TestBadInputFailsClearlyAndThePipelineFlows(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	h := startServe(ctx, t, embeddedConfig(t))
+
+	poison, err := h.sub.Subscribe(ctx, h.st.topics.Poison)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zero := 0
+	invalid := messages.GenerationRequest{SchemaVersion: 1, ID: "bad-1", Prompt: "", NumImages: &zero}
+	h.publishRaw(t, mustJSON(t, invalid), "bad-1")
+	h.publishRaw(t, []byte("this is not JSON {"), "")
+	good, _, err := messages.NewRequestMessage(messages.GenerationRequest{ID: "good-1", Prompt: "a teapot", Variants: []messages.VariantSpec{{Name: "thumbnail"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.pub.Publish(h.st.topics.Requested, good); err != nil {
+		t.Fatal(err)
+	}
+
+	outs := h.waitOutcomes(ctx, t, "bad-1", "good-1")
+	f := outs["bad-1"].failed
+	if f == nil || f.Code != messages.CodeInvalidRequest || f.Retryable || f.Stage != messages.StageValidate {
+		t.Fatalf("bad-1: want failed invalid_request, not retryable, stage validate; got %+v", outs["bad-1"])
+	}
+	for _, field := range []string{"prompt", "num_images"} {
+		if !strings.Contains(f.Message, field) {
+			t.Errorf("failure message %q does not name %s", f.Message, field)
+		}
+	}
+	if outs["good-1"].completed == nil {
+		t.Fatalf("good-1 did not complete: %+v", outs["good-1"].failed)
+	}
+	select {
+	case m := <-poison:
+		m.Ack()
+		var p messages.Poison
+		if err := messages.Decode(m, messages.TypePoison, &p); err != nil {
+			t.Fatal(err)
+		}
+		if string(p.Original) != "this is not JSON {" || !strings.Contains(p.Reason, "invalid JSON") || p.Stage != "generate" {
+			t.Fatalf("poison record: %+v", p)
+		}
+	case <-ctx.Done():
+		t.Fatal("nothing on the poison topic")
+	}
+}
+
+// serveHarness runs `serve` with every peer embedded and gives the test a
+// publisher and a group-less subscriber on the same broker.
+type serveHarness struct {
+	st  *stack
+	pub message.Publisher
+	sub message.Subscriber
+	out <-chan outcome
+}
+
+func startServe(ctx context.Context, t *testing.T, cfg config) *serveHarness {
+	t.Helper()
+	ready := make(chan *stack, 1)
+	errc := make(chan error, 1)
+	sctx, stop := context.WithCancel(ctx)
+	go func() { errc <- runServe(sctx, cfg, func(st *stack) { ready <- st }) }()
+	t.Cleanup(func() {
+		stop()
+		if err := <-errc; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	})
+	var st *stack
+	select {
+	case st = <-ready:
+	case err := <-errc:
+		t.Fatalf("serve exited: %v", err)
+	}
+	h := &serveHarness{st: st}
+	var err error
+	if h.pub, err = st.publisher(); err != nil {
+		t.Fatal(err)
+	}
+	if h.sub, err = st.subscriber("", true); err != nil {
+		t.Fatal(err)
+	}
+	if h.out, err = subscribeOutcomes(ctx, h.sub, st.topics); err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+func (h *serveHarness) publishRaw(t *testing.T, payload []byte, key string) {
+	t.Helper()
+	m := message.NewMessage(fmt.Sprintf("raw-%d", time.Now().UnixNano()), payload)
+	if key != "" {
+		m.Metadata.Set(messages.HeaderPartitionKey, key)
+	}
+	if err := h.pub.Publish(h.st.topics.Requested, m); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (h *serveHarness) waitOutcomes(ctx context.Context, t *testing.T, ids ...string) map[string]outcome {
+	t.Helper()
+	want := map[string]bool{}
+	for _, id := range ids {
+		want[id] = true
+	}
+	got := map[string]outcome{}
+	for len(got) < len(want) {
+		select {
+		case o := <-h.out:
+			if want[o.requestID] {
+				got[o.requestID] = o
+			}
+		case <-ctx.Done():
+			t.Fatalf("have outcomes for %d of %v", len(got), ids)
+		}
+	}
+	return got
+}
+
+func mustJSON(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func get(ctx context.Context, url string) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("GET %s: %s", url, resp.Status)
+	}
+	return io.ReadAll(resp.Body)
+}

@@ -1,0 +1,254 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"strings"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+
+	"github.com/ideobus/ideobus/adapters/cdn"
+	"github.com/ideobus/ideobus/adapters/ideogram"
+	"github.com/ideobus/ideobus/adapters/imaging"
+	"github.com/ideobus/ideobus/adapters/kafka"
+	"github.com/ideobus/ideobus/adapters/storage"
+	"github.com/ideobus/ideobus/handlers"
+	"github.com/ideobus/ideobus/messages"
+	"github.com/ideobus/ideobus/router"
+)
+
+// Credentials of the embedded peers: they exist only on loopback, for this
+// process, and are not secrets.
+const (
+	embeddedBucket      = "ideobus"
+	embeddedIdeogramKey = "embedded-simulator-key"
+)
+
+// stack is one running ideobus: the configured clients, and whichever
+// embedded peers were asked for. Production and the demo build it the same
+// way; only the endpoints differ.
+type stack struct {
+	cfg    config
+	topics messages.Topics
+	kafka  kafka.Config
+	ports  router.Ports
+	log    *slog.Logger
+
+	embKafka *kafka.Embedded
+	sim      *ideogram.Simulator
+	s3       *storage.LocalServer
+	edge     *cdn.LocalCDN
+
+	closers []func() error
+}
+
+// stackOptions tune the embedded peers (the demo's and tests' knobs).
+type stackOptions struct {
+	sim ideogram.SimOptions
+	// kafkaOnly builds just what submit and watch need.
+	kafkaOnly bool
+}
+
+// startStack starts the embedded peers cfg asks for and builds the clients.
+// On error everything started so far is closed again.
+func startStack(ctx context.Context, cfg config, opts stackOptions) (_ *stack, err error) {
+	if err := cfg.validate(opts.kafkaOnly); err != nil {
+		return nil, usageErr(err)
+	}
+	emb, _ := cfg.embeddedSet()
+	s := &stack{cfg: cfg, topics: cfg.topics(), log: slog.Default()}
+	defer func() {
+		if err != nil {
+			s.Close()
+		}
+	}()
+
+	brokers := kafka.ParseBrokers(cfg.Brokers)
+	if emb["kafka"] {
+		if s.embKafka, err = kafka.StartEmbedded(kafka.EmbeddedOptions{}); err != nil {
+			return nil, runtimeErr(err)
+		}
+		s.closers = append(s.closers, func() error { s.embKafka.Close(); return nil })
+		brokers = s.embKafka.Brokers()
+		s.log.Info("embedded kafka started", slog.String("brokers", strings.Join(brokers, ",")))
+	}
+	s.kafka = kafka.Defaults(brokers...)
+	s.kafka.ConsumerGroup = cfg.ConsumerGroup
+	if err := s.kafka.Validate(); err != nil {
+		return nil, usageErr(err)
+	}
+	if opts.kafkaOnly {
+		return s, nil
+	}
+
+	if err := s.startIdeogram(emb["ideogram"], opts.sim); err != nil {
+		return nil, err
+	}
+	if err := s.startStorage(ctx, emb["storage"], emb["cdn"]); err != nil {
+		return nil, err
+	}
+	s.ports.Resizer = imaging.New(imaging.Options{})
+	return s, nil
+}
+
+func (s *stack) startIdeogram(embedded bool, simOpts ideogram.SimOptions) error {
+	icfg := ideogram.Config{BaseURL: s.cfg.IdeogramBaseURL, APIKey: s.cfg.IdeogramAPIKey}
+	if hosts := splitList(s.cfg.IdeogramImageHosts); len(hosts) > 0 {
+		icfg.ImageHosts = hosts
+	}
+	if embedded {
+		simOpts.APIKey = embeddedIdeogramKey
+		s.sim = ideogram.NewSimulator(simOpts)
+		base, err := s.sim.Start("127.0.0.1:0")
+		if err != nil {
+			return runtimeErr(fmt.Errorf("start ideogram simulator: %w", err))
+		}
+		s.closers = append(s.closers, s.sim.Close)
+		icfg = ideogram.SimulatorConfig(base, embeddedIdeogramKey)
+		s.log.Info("embedded ideogram simulator started", slog.String("url", base))
+	}
+	client, err := ideogram.New(icfg)
+	if err != nil {
+		return usageErr(err)
+	}
+	s.ports.Generator, s.ports.Downloader = client, client
+	return nil
+}
+
+func (s *stack) startStorage(ctx context.Context, embStorage, embCDN bool) error {
+	scfg := storage.Config{
+		AccountID: s.cfg.R2AccountID, AccessKeyID: s.cfg.R2AccessKeyID, SecretAccessKey: s.cfg.R2SecretAccessKey,
+		Bucket: s.cfg.R2Bucket, Endpoint: s.cfg.R2Endpoint, PublicBaseURL: s.cfg.R2PublicBaseURL,
+	}
+	if embStorage {
+		dir := filepath.Join(s.dataDir(), "objects")
+		srv, err := storage.NewLocalServer(dir)
+		if err != nil {
+			return runtimeErr(err)
+		}
+		s.s3 = srv
+		s.closers = append(s.closers, srv.Close)
+		bucket := scfg.Bucket
+		if bucket == "" {
+			bucket = embeddedBucket
+		}
+		public := scfg.PublicBaseURL
+		scfg = srv.Config(bucket)
+		if public != "" {
+			scfg.PublicBaseURL = public
+		}
+		s.log.Info("embedded S3 server started", slog.String("url", srv.URL()), slog.String("dir", srv.Dir()))
+	}
+
+	ccfg := cdn.Config{APIToken: s.cfg.CFAPIToken, ZoneID: s.cfg.CFZoneID, APIBaseURL: s.cfg.CFAPIBaseURL}
+	if embCDN {
+		origin := strings.TrimRight(scfg.Endpoint, "/") + "/" + scfg.Bucket
+		if s.s3 == nil {
+			origin = scfg.PublicBaseURL
+		}
+		edge, err := cdn.NewLocalCDN(cdn.LocalCDNOptions{Origin: origin})
+		if err != nil {
+			return runtimeErr(err)
+		}
+		s.edge = edge
+		s.closers = append(s.closers, edge.Close)
+		scfg.PublicBaseURL = edge.URL()
+		ccfg = edge.ClientConfig()
+		s.log.Info("embedded CDN started", slog.String("url", edge.URL()))
+	}
+
+	store, err := storage.New(ctx, scfg)
+	if err != nil {
+		return usageErr(err)
+	}
+	if s.s3 != nil {
+		if err := store.EnsureBucket(ctx); err != nil {
+			return runtimeErr(err)
+		}
+	}
+	s.ports.Store = store
+	c, err := cdn.New(ccfg)
+	if err != nil {
+		return usageErr(err)
+	}
+	s.ports.CDN = c
+	return nil
+}
+
+func (s *stack) dataDir() string {
+	if s.cfg.DataDir != "" {
+		return s.cfg.DataDir
+	}
+	return "ideobus-data"
+}
+
+// publisher returns a Kafka publisher, closed with the stack.
+func (s *stack) publisher() (message.Publisher, error) {
+	p, err := kafka.NewPublisher(s.kafka, router.WatermillLogger(s.log))
+	if err != nil {
+		return nil, runtimeErr(err)
+	}
+	s.closers = append(s.closers, p.Close)
+	return p, nil
+}
+
+// subscriber returns a Kafka subscriber in group (none when empty), closed
+// with the stack.
+func (s *stack) subscriber(group string, fromOldest bool) (message.Subscriber, error) {
+	kc := s.kafka
+	kc.InitialOffsetOldest = fromOldest
+	sub, err := kafka.NewSubscriber(kc, group, router.WatermillLogger(s.log))
+	if err != nil {
+		return nil, runtimeErr(err)
+	}
+	s.closers = append(s.closers, sub.Close)
+	return sub, nil
+}
+
+// provision creates the topics ideobus uses, if missing.
+func (s *stack) provision() error {
+	if err := kafka.EnsureTopics(s.kafka, s.topics.All()...); err != nil {
+		return runtimeErr(err)
+	}
+	return nil
+}
+
+// router builds the pipeline router over Kafka.
+func (s *stack) router(pub message.Publisher) (*message.Router, error) {
+	stages, err := s.cfg.stages()
+	if err != nil {
+		return nil, usageErr(err)
+	}
+	var variants []string
+	if v := splitList(s.cfg.Variants); len(v) > 0 {
+		variants = v
+	}
+	return router.New(router.Config{
+		Ports:     s.ports,
+		Topics:    s.topics,
+		Stages:    stages,
+		Publisher: pub,
+		SubscriberFor: func(stage string) (message.Subscriber, error) {
+			return s.subscriber(s.kafka.GroupFor(stage), true)
+		},
+		Handler:      handlers.Options{KeyPrefix: s.cfg.KeyPrefix, DefaultVariants: variants, Logger: s.log},
+		Retry:        router.RetryPolicy{MaxAttempts: s.cfg.RetryAttempts},
+		Logger:       s.log,
+		CloseTimeout: s.cfg.CloseTimeout,
+	})
+}
+
+// Close stops everything in reverse order of starting.
+func (s *stack) Close() error {
+	var errs []error
+	for i := len(s.closers) - 1; i >= 0; i-- {
+		if err := s.closers[i](); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	s.closers = nil
+	return errors.Join(errs...)
+}
