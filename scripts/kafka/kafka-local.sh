@@ -113,7 +113,7 @@ classpath() {
 }
 
 # ------------------------------------------------------------- helpers -----
-read_pid() { [[ -s "$PID_FILE" ]] && tr -dc '0-9' <"$PID_FILE" || true; }
+read_pid() { if [[ -s "$PID_FILE" ]]; then tr -dc '0-9' <"$PID_FILE"; fi; }
 
 # True if the pid file names a live process that is our broker.
 is_running() {
@@ -279,7 +279,7 @@ start_broker() {
     fail_start "formatting KRaft storage failed"
   fi
 
-  local -a jvm=(-Xms128m "-Xmx$KAFKA_HEAP" -server -XX:+UseG1GC -XX:MaxGCPauseMillis=20
+  local -a jvm=("-Xmx$KAFKA_HEAP" -server -XX:+UseG1GC -XX:MaxGCPauseMillis=20
     -XX:InitiatingHeapOccupancyPercent=35 -XX:+ExplicitGCInvokesConcurrent
     -Djava.awt.headless=true -Dlog4j2.configurationFile="$LOG4J_BROKER")
   # shellcheck disable=SC2206
@@ -288,9 +288,11 @@ start_broker() {
   local -a detach=()
   command -v setsid >/dev/null 2>&1 && detach=(setsid)
   # The inner shell writes its own pid then execs java, so the pid file names the JVM.
+  # 9>&- : the broker must not inherit the lock fd (it would hold the lock forever).
+  # shellcheck disable=SC2016 # $$ and $1 are for the inner shell
   ${detach[@]+"${detach[@]}"} nohup bash -c 'echo $$ >"$1"; shift; exec "$@"' _ "$PID_FILE" \
     "$JAVA" "${jvm[@]}" -cp "$(classpath)" kafka.Kafka "$PROPS_FILE" \
-    </dev/null >>"$LOG_FILE" 2>&1 &
+    </dev/null >>"$LOG_FILE" 2>&1 9>&- &
 
   local t0=$SECONDS pid=""
   while (( SECONDS - t0 < KAFKA_START_TIMEOUT )); do
