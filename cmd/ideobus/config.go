@@ -26,6 +26,9 @@ type config struct {
 	Embedded      string
 	DataDir       string
 	Variants      string
+	// EmbeddedCDNAddr is where the embedded CDN listens (default a free
+	// loopback port); a container sets 0.0.0.0:8080 to publish it.
+	EmbeddedCDNAddr string
 
 	IdeogramAPIKey     string
 	IdeogramBaseURL    string
@@ -63,6 +66,7 @@ var settings = []setting{
 	{"IDEOBUS_EMBEDDED", "embedded", "start these embedded peers instead of real systems: any of kafka,ideogram,storage,cdn", false, func(c *config) *string { return &c.Embedded }, ""},
 	{"IDEOBUS_DATA_DIR", "data-dir", "folder for embedded peers' data (objects, broker log)", false, func(c *config) *string { return &c.DataDir }, ""},
 	{"IDEOBUS_DEFAULT_VARIANTS", "default-variants", "variants rendered when a request names none (comma-separated preset names)", false, func(c *config) *string { return &c.Variants }, ""},
+	{"IDEOBUS_EMBEDDED_CDN_ADDR", "embedded-cdn-addr", "listen address of the embedded CDN, e.g. 0.0.0.0:8080 (default: a free loopback port)", false, func(c *config) *string { return &c.EmbeddedCDNAddr }, ""},
 	{"IDEOGRAM_API_KEY", "ideogram-api-key", "Ideogram API key (secret; prefer the environment variable)", true, func(c *config) *string { return &c.IdeogramAPIKey }, ""},
 	{"IDEOGRAM_BASE_URL", "ideogram-base-url", "Ideogram API base URL", false, func(c *config) *string { return &c.IdeogramBaseURL }, ""},
 	{"IDEOGRAM_IMAGE_HOSTS", "ideogram-image-hosts", "hosts result images may be downloaded from (comma-separated)", false, func(c *config) *string { return &c.IdeogramImageHosts }, ""},

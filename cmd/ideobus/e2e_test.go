@@ -14,22 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ThreeDotsLabs/watermill/message"
-
 	"github.com/ideobus/ideobus/messages"
 )
-
-// embeddedConfig is the demo's configuration rooted in a test folder.
-func embeddedConfig(t *testing.T) config {
-	t.Helper()
-	return config{
-		Embedded:      "kafka,ideogram,storage,cdn",
-		DataDir:       t.TempDir(),
-		ConsumerGroup: "ideobus-test",
-		RetryAttempts: 3,
-		CloseTimeout:  10 * time.Second,
-	}
-}
 
 // TestDemoEndToEnd runs the demo path: requests through the embedded broker,
 // every stage over real sockets, and checks what the outcome events claim
@@ -100,7 +86,8 @@ func TestDemoEndToEnd(t *testing.T) {
 		}
 		return nil
 	}
-	res, err := runDemo(ctx, embeddedConfig(t), demoRun{count: 3, asJSON: true, stdout: &stdout, stderr: &stderr, afterOutcomes: check})
+	cfg := config{Embedded: "kafka,ideogram,storage,cdn", DataDir: t.TempDir(), ConsumerGroup: "ideobus-demo-test", RetryAttempts: 3, CloseTimeout: 10 * time.Second}
+	res, err := runDemo(ctx, cfg, demoRun{count: 3, asJSON: true, stdout: &stdout, stderr: &stderr, afterOutcomes: check})
 	if err != nil {
 		t.Fatalf("demo: %v\nstderr:\n%s", err, stderr.String())
 	}
@@ -126,131 +113,6 @@ func TestDemoEndToEnd(t *testing.T) {
 			t.Errorf("event ID %s is not the deterministic one", ev.ID)
 		}
 	}
-}
-
-// TestBadInputFailsClearlyAndThePipelineFlows sends an invalid request and a
-// message that is not JSON at all, then a valid one: the first gets a failed
-// event naming the fields, the second lands on the poison topic, and the
-// third still completes.
-func TestBadInputFailsClearlyAndThePipelineFlows(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	h := startServe(ctx, t, embeddedConfig(t))
-
-	poison, err := h.sub.Subscribe(ctx, h.st.topics.Poison)
-	if err != nil {
-		t.Fatal(err)
-	}
-	zero := 0
-	invalid := messages.GenerationRequest{SchemaVersion: 1, ID: "bad-1", Prompt: "", NumImages: &zero}
-	h.publishRaw(t, mustJSON(t, invalid), "bad-1")
-	h.publishRaw(t, []byte("this is not JSON {"), "")
-	good, _, err := messages.NewRequestMessage(messages.GenerationRequest{ID: "good-1", Prompt: "a teapot", Variants: []messages.VariantSpec{{Name: "thumbnail"}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := h.pub.Publish(h.st.topics.Requested, good); err != nil {
-		t.Fatal(err)
-	}
-
-	outs := h.waitOutcomes(ctx, t, "bad-1", "good-1")
-	f := outs["bad-1"].failed
-	if f == nil || f.Code != messages.CodeInvalidRequest || f.Retryable || f.Stage != messages.StageValidate {
-		t.Fatalf("bad-1: want failed invalid_request, not retryable, stage validate; got %+v", outs["bad-1"])
-	}
-	for _, field := range []string{"prompt", "num_images"} {
-		if !strings.Contains(f.Message, field) {
-			t.Errorf("failure message %q does not name %s", f.Message, field)
-		}
-	}
-	if outs["good-1"].completed == nil {
-		t.Fatalf("good-1 did not complete: %+v", outs["good-1"].failed)
-	}
-	select {
-	case m := <-poison:
-		m.Ack()
-		var p messages.Poison
-		if err := messages.Decode(m, messages.TypePoison, &p); err != nil {
-			t.Fatal(err)
-		}
-		if string(p.Original) != "this is not JSON {" || !strings.Contains(p.Reason, "invalid JSON") || p.Stage != "generate" {
-			t.Fatalf("poison record: %+v", p)
-		}
-	case <-ctx.Done():
-		t.Fatal("nothing on the poison topic")
-	}
-}
-
-// serveHarness runs `serve` with every peer embedded and gives the test a
-// publisher and a group-less subscriber on the same broker.
-type serveHarness struct {
-	st  *stack
-	pub message.Publisher
-	sub message.Subscriber
-	out <-chan outcome
-}
-
-func startServe(ctx context.Context, t *testing.T, cfg config) *serveHarness {
-	t.Helper()
-	ready := make(chan *stack, 1)
-	errc := make(chan error, 1)
-	sctx, stop := context.WithCancel(ctx)
-	go func() { errc <- runServe(sctx, cfg, func(st *stack) { ready <- st }) }()
-	t.Cleanup(func() {
-		stop()
-		if err := <-errc; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-	})
-	var st *stack
-	select {
-	case st = <-ready:
-	case err := <-errc:
-		t.Fatalf("serve exited: %v", err)
-	}
-	h := &serveHarness{st: st}
-	var err error
-	if h.pub, err = st.publisher(); err != nil {
-		t.Fatal(err)
-	}
-	if h.sub, err = st.subscriber("", true); err != nil {
-		t.Fatal(err)
-	}
-	if h.out, err = subscribeOutcomes(ctx, h.sub, st.topics); err != nil {
-		t.Fatal(err)
-	}
-	return h
-}
-
-func (h *serveHarness) publishRaw(t *testing.T, payload []byte, key string) {
-	t.Helper()
-	m := message.NewMessage(fmt.Sprintf("raw-%d", time.Now().UnixNano()), payload)
-	if key != "" {
-		m.Metadata.Set(messages.HeaderPartitionKey, key)
-	}
-	if err := h.pub.Publish(h.st.topics.Requested, m); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func (h *serveHarness) waitOutcomes(ctx context.Context, t *testing.T, ids ...string) map[string]outcome {
-	t.Helper()
-	want := map[string]bool{}
-	for _, id := range ids {
-		want[id] = true
-	}
-	got := map[string]outcome{}
-	for len(got) < len(want) {
-		select {
-		case o := <-h.out:
-			if want[o.requestID] {
-				got[o.requestID] = o
-			}
-		case <-ctx.Done():
-			t.Fatalf("have outcomes for %d of %v", len(got), ids)
-		}
-	}
-	return got
 }
 
 func mustJSON(t *testing.T, v any) []byte {

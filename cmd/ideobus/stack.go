@@ -149,13 +149,19 @@ func (s *stack) startStorage(ctx context.Context, embStorage, embCDN bool) error
 		if s.s3 == nil {
 			origin = scfg.PublicBaseURL
 		}
-		edge, err := cdn.NewLocalCDN(cdn.LocalCDNOptions{Origin: origin})
+		edge, err := cdn.NewLocalCDN(cdn.LocalCDNOptions{Origin: origin, Addr: s.cfg.EmbeddedCDNAddr})
 		if err != nil {
 			return runtimeErr(err)
 		}
 		s.edge = edge
 		s.closers = append(s.closers, edge.Close)
-		scfg.PublicBaseURL = edge.URL()
+		// R2_PUBLIC_BASE_URL may name the edge as clients reach it (a
+		// container's published port); otherwise the edge's own address.
+		if s.cfg.R2PublicBaseURL == "" {
+			scfg.PublicBaseURL = edge.URL()
+		} else {
+			scfg.PublicBaseURL = s.cfg.R2PublicBaseURL
+		}
 		ccfg = edge.ClientConfig()
 		s.log.Info("embedded CDN started", slog.String("url", edge.URL()))
 	}
