@@ -32,7 +32,7 @@ func NewGenerate(gen Generator, opts Options) message.HandlerFunc {
 				return nil, err
 			}
 			start := time.Now()
-			images, err := gen.Generate(ctx, req)
+			images, err := gen.Generate(ctx, req, Inputs{})
 			if err != nil {
 				return nil, err
 			}

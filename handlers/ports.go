@@ -12,9 +12,22 @@ import (
 
 // Generator runs an Ideogram operation for a request and returns the images it
 // produced, in order, with their ephemeral source URLs. An image the API marked
-// unsafe comes back with Filtered set and no URL.
+// unsafe comes back with Filtered set and no URL. in carries the source image
+// and mask of edit, remix, upscale and reframe, already fetched by the stage.
 type Generator interface {
-	Generate(ctx context.Context, req messages.GenerationRequest) ([]messages.Image, error)
+	Generate(ctx context.Context, req messages.GenerationRequest, in Inputs) ([]messages.Image, error)
+}
+
+// Inputs are the images an operation works on.
+type Inputs struct {
+	Image *Blob
+	Mask  *Blob
+}
+
+// Blob is an image's bytes with its content type.
+type Blob struct {
+	Data        []byte
+	ContentType string
 }
 
 // Downloader copies an image from an ephemeral URL. An expired URL is a

@@ -52,9 +52,20 @@ type GenerationRequest struct {
 	Seed           *int64            `json:"seed,omitempty"`
 	NumImages      *int              `json:"num_images,omitempty"`
 	ColorPalette   *ColorPalette     `json:"color_palette,omitempty"`
-	SourceImage    string            `json:"source_image,omitempty"`
-	Mask           string            `json:"mask,omitempty"`
-	ImageWeight    *int              `json:"image_weight,omitempty"`
+	// RenderingSpeed, StylePreset and StyleCodes apply to the V_3 endpoints.
+	RenderingSpeed string   `json:"rendering_speed,omitempty"`
+	StylePreset    string   `json:"style_preset,omitempty"`
+	StyleCodes     []string `json:"style_codes,omitempty"`
+	// SourceImage and Mask reference the inputs of edit, remix, upscale and
+	// reframe: an https URL, or an object key in the configured bucket. The
+	// stage fetches them; image bytes never travel in Kafka messages.
+	SourceImage string `json:"source_image,omitempty"`
+	Mask        string `json:"mask,omitempty"`
+	// ImageWeight is remix's weight of the source image (1-100).
+	ImageWeight *int `json:"image_weight,omitempty"`
+	// Resemblance and Detail tune upscale (1-100).
+	Resemblance *int `json:"resemblance,omitempty"`
+	Detail      *int `json:"detail,omitempty"`
 	Variants       []VariantSpec     `json:"variants,omitempty"`
 	CallbackURL    string            `json:"callback_url,omitempty"`
 	BatchID        string            `json:"batch_id,omitempty"`

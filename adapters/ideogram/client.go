@@ -59,14 +59,14 @@ var routes = map[string]route{
 
 // Generate runs req's operation and returns its images in order. Errors are
 // *AttemptsError wrapping a classified *messages.Error.
-func (c *Client) Generate(ctx context.Context, req messages.GenerationRequest) ([]messages.Image, error) {
-	images, _, err := c.GenerateAttempts(ctx, req)
+func (c *Client) Generate(ctx context.Context, req messages.GenerationRequest, in handlers.Inputs) ([]messages.Image, error) {
+	images, _, err := c.GenerateAttempts(ctx, req, in)
 	return images, err
 }
 
 // GenerateAttempts is Generate that also reports how many HTTP attempts were
 // made, for the stage's report; on failure the same count is in the error.
-func (c *Client) GenerateAttempts(ctx context.Context, req messages.GenerationRequest) ([]messages.Image, int, error) {
+func (c *Client) GenerateAttempts(ctx context.Context, req messages.GenerationRequest, in handlers.Inputs) ([]messages.Image, int, error) {
 	op := req.EffectiveOperation()
 	rt, ok := routes[op]
 	if !ok {

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ideobus/ideobus/handlers"
 	"github.com/ideobus/ideobus/messages"
 )
 
@@ -54,7 +55,7 @@ func TestGenerateContract(t *testing.T) {
 		ColorPalette:   &messages.ColorPalette{Name: "EMBER"},
 		Labels:         map[string]string{"team": "growth"}, // ours, never sent
 	}
-	images, err := c.Generate(context.Background(), req)
+	images, err := c.Generate(context.Background(), req, handlers.Inputs{})
 	if err != nil {
 		t.Fatalf("Generate: %v", err)
 	}
@@ -97,7 +98,7 @@ func TestGenerateContract(t *testing.T) {
 
 	// A minimal request sends only the prompt and the explicit default model.
 	got = nil
-	if _, err := c.Generate(context.Background(), messages.GenerationRequest{Prompt: "minimal"}); err != nil {
+	if _, err := c.Generate(context.Background(), messages.GenerationRequest{Prompt: "minimal"}, handlers.Inputs{}); err != nil {
 		t.Fatalf("Generate minimal: %v", err)
 	}
 	var minimal struct {
@@ -119,7 +120,8 @@ func TestGenerateMapsResponse(t *testing.T) {
 	c, _ := newTestClient(t, srv.URL, nil)
 	images, attempts, err := c.GenerateAttempts(context.Background(), messages.GenerationRequest{
 		Prompt: "a lighthouse", Seed: ptr[int64](10), NumImages: ptr(3), MagicPrompt: "ON", StyleType: "DESIGN",
-	})
+	}, handlers.Inputs{})
+
 	if err != nil || attempts != 1 {
 		t.Fatalf("GenerateAttempts: %v after %d attempts", err, attempts)
 	}
@@ -173,7 +175,7 @@ func TestGenerateErrors(t *testing.T) {
 					cfg.Timeout = tt.timeout
 				}
 			})
-			images, attempts, err := c.GenerateAttempts(context.Background(), tt.req)
+			images, attempts, err := c.GenerateAttempts(context.Background(), tt.req, handlers.Inputs{})
 			if tt.ok {
 				if err != nil || len(images) != 1 || attempts != tt.attempts {
 					t.Fatalf("got %d images, %d attempts, err %v; want success after %d", len(images), attempts, err, tt.attempts)
@@ -206,7 +208,7 @@ func TestRetryAfter(t *testing.T) {
 
 	t.Run("seconds stretch the backoff", func(t *testing.T) {
 		c, w := newTestClient(t, srv.URL, nil)
-		if _, err := c.Generate(context.Background(), gen("wait [sim:429x1] [sim:retry-after=7]")); err != nil {
+		if _, err := c.Generate(context.Background(), gen("wait [sim:429x1] [sim:retry-after=7]"), handlers.Inputs{}); err != nil {
 			t.Fatal(err)
 		}
 		if got := w.all(); !reflect.DeepEqual(got, []time.Duration{7 * time.Second}) {
@@ -215,7 +217,7 @@ func TestRetryAfter(t *testing.T) {
 	})
 	t.Run("zero keeps the backoff", func(t *testing.T) {
 		c, w := newTestClient(t, srv.URL, nil)
-		if _, err := c.Generate(context.Background(), gen("nowait [sim:429x2]")); err != nil {
+		if _, err := c.Generate(context.Background(), gen("nowait [sim:429x2]"), handlers.Inputs{}); err != nil {
 			t.Fatal(err)
 		}
 		for _, d := range w.all() {
@@ -227,7 +229,7 @@ func TestRetryAfter(t *testing.T) {
 	t.Run("too long hands back to the pipeline", func(t *testing.T) {
 		c, w := newTestClient(t, srv.URL, func(cfg *Config) { cfg.MaxRetryAfter = time.Minute })
 		prompt := "later [sim:503] [sim:retry-after=3600]"
-		_, err := c.Generate(context.Background(), gen(prompt))
+		_, err := c.Generate(context.Background(), gen(prompt), handlers.Inputs{})
 		e := classified(t, err, messages.CodeUpstreamUnavailable, true, 1)
 		if e.RetryAfter != time.Hour {
 			t.Errorf("RetryAfter %v, want 1h", e.RetryAfter)
@@ -254,7 +256,7 @@ func TestRetryNotify(t *testing.T) {
 	_, srv := startSim(t, SimOptions{})
 	var events []RetryEvent
 	c, _ := newTestClient(t, srv.URL, func(cfg *Config) { cfg.OnRetry = func(e RetryEvent) { events = append(events, e) } })
-	if _, err := c.Generate(context.Background(), gen("notify [sim:429x2]")); err != nil {
+	if _, err := c.Generate(context.Background(), gen("notify [sim:429x2]"), handlers.Inputs{}); err != nil {
 		t.Fatal(err)
 	}
 	if len(events) != 2 || events[0].Attempt != 1 || events[1].Attempt != 2 || events[0].Op != "generate" || events[0].Err.Code != messages.CodeRateLimited {
@@ -266,7 +268,7 @@ func TestUnsupportedOperation(t *testing.T) {
 	sim, srv := startSim(t, SimOptions{})
 	c, _ := newTestClient(t, srv.URL, nil)
 	for _, op := range []string{messages.OperationEdit, messages.OperationRemix, messages.OperationUpscale, messages.OperationReframe} {
-		_, err := c.Generate(context.Background(), messages.GenerationRequest{Operation: op, Prompt: "x", SourceImage: "https://example.com/a.png"})
+		_, err := c.Generate(context.Background(), messages.GenerationRequest{Operation: op, Prompt: "x", SourceImage: "https://example.com/a.png"}, handlers.Inputs{})
 		e := classified(t, err, messages.CodeInvalidRequest, false, 0)
 		if e.Message != "operation "+op+" not supported yet" {
 			t.Errorf("message %q", e.Message)
@@ -282,7 +284,7 @@ func TestConnectionRefused(t *testing.T) {
 	base := srv.URL
 	srv.Close() // nothing listens there any more
 	c, _ := newTestClient(t, base, func(cfg *Config) { cfg.MaxAttempts = 3 })
-	_, err := c.Generate(context.Background(), gen("x"))
+	_, err := c.Generate(context.Background(), gen("x"), handlers.Inputs{})
 	classified(t, err, messages.CodeUpstreamUnavailable, true, 3)
 }
 
@@ -292,7 +294,7 @@ func TestCallerContextEndsRetries(t *testing.T) {
 	c, _ := newTestClient(t, srv.URL, func(cfg *Config) {
 		cfg.Sleep = func(context.Context, time.Duration) error { cancel(); return context.Canceled }
 	})
-	_, err := c.Generate(ctx, gen("cancel [sim:500]"))
+	_, err := c.Generate(ctx, gen("cancel [sim:500]"), handlers.Inputs{})
 	classified(t, err, messages.CodeTimeout, true, 1)
 }
 
@@ -305,7 +307,7 @@ func TestAPIKeyRedacted(t *testing.T) {
 	}))
 	defer srv.Close()
 	c, _ := newTestClient(t, srv.URL, nil)
-	_, err := c.Generate(context.Background(), gen("x"))
+	_, err := c.Generate(context.Background(), gen("x"), handlers.Inputs{})
 	classified(t, err, messages.CodeUnauthorized, false, 1)
 	if strings.Contains(err.Error(), testKey) {
 		t.Errorf("error leaks the API key: %v", err)
@@ -318,7 +320,7 @@ func TestUnreadableSuccessIsTransient(t *testing.T) {
 	}))
 	defer srv.Close()
 	c, _ := newTestClient(t, srv.URL, func(cfg *Config) { cfg.MaxAttempts = 2 })
-	_, err := c.Generate(context.Background(), gen("x"))
+	_, err := c.Generate(context.Background(), gen("x"), handlers.Inputs{})
 	classified(t, err, messages.CodeUpstreamUnavailable, true, 2)
 }
 

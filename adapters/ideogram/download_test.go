@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ideobus/ideobus/handlers"
 	"github.com/ideobus/ideobus/messages"
 )
 
@@ -31,7 +32,7 @@ func TestGeneratedImagesArePNGsOfTheRequestedSize(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.req.Prompt, func(t *testing.T) {
-			images, err := c.Generate(context.Background(), tt.req)
+			images, err := c.Generate(context.Background(), tt.req, handlers.Inputs{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -61,7 +62,7 @@ func TestSameSeedSameBytes(t *testing.T) {
 	c, _ := newTestClient(t, srv.URL, nil)
 	fetch := func(req messages.GenerationRequest) ([]byte, int64) {
 		t.Helper()
-		images, err := c.Generate(context.Background(), req)
+		images, err := c.Generate(context.Background(), req, handlers.Inputs{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -92,7 +93,7 @@ func TestSameSeedSameBytes(t *testing.T) {
 func TestUnsafeImageAmongSeveral(t *testing.T) {
 	_, srv := startSim(t, SimOptions{})
 	c, _ := newTestClient(t, srv.URL, nil)
-	images, err := c.Generate(context.Background(), messages.GenerationRequest{Prompt: "crowd [sim:unsafe-image]", NumImages: ptr(3)})
+	images, err := c.Generate(context.Background(), messages.GenerationRequest{Prompt: "crowd [sim:unsafe-image]", NumImages: ptr(3)}, handlers.Inputs{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +117,7 @@ func TestDownloadExpiredURL(t *testing.T) {
 	clk := &clock{now: time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)}
 	sim, srv := startSim(t, SimOptions{Now: clk.Now, URLTTL: time.Hour})
 	c, w := newTestClient(t, srv.URL, nil)
-	images, err := c.Generate(context.Background(), gen("ephemeral"))
+	images, err := c.Generate(context.Background(), gen("ephemeral"), handlers.Inputs{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,7 +139,7 @@ func TestDownloadExpiredURL(t *testing.T) {
 	_, _, err = c.Download(context.Background(), tampered)
 	classified(t, err, messages.CodeSourceExpired, false, 1)
 
-	images, err = c.Generate(context.Background(), gen("stale [sim:expired-url]"))
+	images, err = c.Generate(context.Background(), gen("stale [sim:expired-url]"), handlers.Inputs{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +150,7 @@ func TestDownloadExpiredURL(t *testing.T) {
 func TestDownloadRefusesUnlistedHosts(t *testing.T) {
 	sim, srv := startSim(t, SimOptions{})
 	c, _ := newTestClient(t, srv.URL, nil)
-	images, err := c.Generate(context.Background(), gen("guarded"))
+	images, err := c.Generate(context.Background(), gen("guarded"), handlers.Inputs{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,7 +195,7 @@ func TestDownloadRefusesRedirectOffList(t *testing.T) {
 func TestDownloadByteCap(t *testing.T) {
 	_, srv := startSim(t, SimOptions{})
 	c, _ := newTestClient(t, srv.URL, func(cfg *Config) { cfg.MaxDownloadBytes = 10_000 })
-	images, err := c.Generate(context.Background(), gen("huge"))
+	images, err := c.Generate(context.Background(), gen("huge"), handlers.Inputs{})
 	if err != nil {
 		t.Fatal(err)
 	}

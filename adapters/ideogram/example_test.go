@@ -8,6 +8,7 @@ import (
 	"log"
 
 	"github.com/ideobus/ideobus/adapters/ideogram"
+	"github.com/ideobus/ideobus/handlers"
 	"github.com/ideobus/ideobus/messages"
 )
 
@@ -31,7 +32,8 @@ func Example() {
 		Prompt:      "a lighthouse at dusk, film photo",
 		AspectRatio: "ASPECT_16_9",
 		Seed:        &seed,
-	})
+	}, handlers.Inputs{})
+
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -46,7 +48,7 @@ func Example() {
 	fmt.Println(len(images), images[0].Resolution, images[0].Seed, contentType, cfg.Width, cfg.Height)
 
 	// Failures are classified: a safety rejection is permanent.
-	_, err = client.Generate(ctx, messages.GenerationRequest{Prompt: "something [sim:unsafe]"})
+	_, err = client.Generate(ctx, messages.GenerationRequest{Prompt: "something [sim:unsafe]"}, handlers.Inputs{})
 	e := messages.Classify(err)
 	fmt.Println(e.Code, e.Retryable, ideogram.Attempts(err))
 	// Output:

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ideobus/ideobus/handlers"
 	"github.com/ideobus/ideobus/messages"
 )
 
@@ -80,11 +81,11 @@ func TestSimulatorCounters(t *testing.T) {
 	sim, srv := startSim(t, SimOptions{})
 	c, _ := newTestClient(t, srv.URL, nil)
 	prompt := "counted [sim:429x2]"
-	images, err := c.Generate(context.Background(), gen(prompt))
+	images, err := c.Generate(context.Background(), gen(prompt), handlers.Inputs{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.Generate(context.Background(), gen("another"))
+	c.Generate(context.Background(), gen("another"), handlers.Inputs{})
 	c.Download(context.Background(), images[0].SourceURL)
 	if sim.PromptCalls(prompt) != 3 || sim.PromptCalls("another") != 1 || sim.GenerateCalls() != 4 || sim.Calls(RouteImage) != 1 {
 		t.Errorf("counters: prompt %d, another %d, generate %d, image %d",
@@ -95,12 +96,12 @@ func TestSimulatorCounters(t *testing.T) {
 func TestSimulatorRandomFaults(t *testing.T) {
 	_, srv := startSim(t, SimOptions{FaultRate429: 1})
 	c, _ := newTestClient(t, srv.URL, func(cfg *Config) { cfg.MaxAttempts = 2 })
-	_, err := c.Generate(context.Background(), gen("unlucky"))
+	_, err := c.Generate(context.Background(), gen("unlucky"), handlers.Inputs{})
 	classified(t, err, messages.CodeRateLimited, true, 2)
 
 	_, srv5 := startSim(t, SimOptions{FaultRate5xx: 1})
 	c5, _ := newTestClient(t, srv5.URL, func(cfg *Config) { cfg.MaxAttempts = 2 })
-	_, err = c5.Generate(context.Background(), gen("unlucky"))
+	_, err = c5.Generate(context.Background(), gen("unlucky"), handlers.Inputs{})
 	classified(t, err, messages.CodeUpstreamUnavailable, true, 2)
 
 	// A rate between 0 and 1 fails some calls; the seed makes it repeatable.
@@ -108,7 +109,7 @@ func TestSimulatorRandomFaults(t *testing.T) {
 		_, srv := startSim(t, SimOptions{FaultRate5xx: 0.5, Seed: 7})
 		c, _ := newTestClient(t, srv.URL, func(cfg *Config) { cfg.MaxAttempts = 1 })
 		for range 20 {
-			if _, err := c.Generate(context.Background(), gen("coin")); err != nil {
+			if _, err := c.Generate(context.Background(), gen("coin"), handlers.Inputs{}); err != nil {
 				fails++
 			}
 		}
@@ -130,7 +131,7 @@ func TestSimulatorStartAndClose(t *testing.T) {
 		t.Error("second Start succeeded")
 	}
 	c, _ := newTestClient(t, base, nil)
-	images, err := c.Generate(context.Background(), gen("served"))
+	images, err := c.Generate(context.Background(), gen("served"), handlers.Inputs{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,7 +142,7 @@ func TestSimulatorStartAndClose(t *testing.T) {
 	// Close releases a call that hangs on [sim:timeout].
 	done := make(chan error, 1)
 	go func() {
-		_, err := c.Generate(context.Background(), gen("stuck [sim:timeout]"))
+		_, err := c.Generate(context.Background(), gen("stuck [sim:timeout]"), handlers.Inputs{})
 		done <- err
 	}()
 	for sim.PromptCalls("stuck [sim:timeout]") == 0 {
@@ -155,7 +156,7 @@ func TestSimulatorStartAndClose(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("hanging call not released by Close")
 	}
-	if _, err := c.Generate(context.Background(), gen("after close")); err == nil {
+	if _, err := c.Generate(context.Background(), gen("after close"), handlers.Inputs{}); err == nil {
 		t.Error("closed simulator still answers")
 	}
 }
@@ -163,7 +164,7 @@ func TestSimulatorStartAndClose(t *testing.T) {
 func TestSimulatorPublicBaseURL(t *testing.T) {
 	_, srv := startSim(t, SimOptions{PublicBaseURL: "https://img.example.test/"})
 	c, _ := newTestClient(t, srv.URL, nil)
-	images, err := c.Generate(context.Background(), gen("public"))
+	images, err := c.Generate(context.Background(), gen("public"), handlers.Inputs{})
 	if err != nil {
 		t.Fatal(err)
 	}
