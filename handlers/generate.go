@@ -2,19 +2,45 @@ package handlers
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"strings"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/cenkalti/backoff/v4"
 
 	"github.com/ideobus/ideobus/messages"
 )
 
+// GeneratePorts are what the generate stage uses. Only Generator is required.
+type GeneratePorts struct {
+	Generator Generator
+	// Ledger, when set, makes a redelivered request re-emit its recorded
+	// result instead of paying for a second call.
+	Ledger Ledger
+	// Budget, when set, bounds the images in flight at Ideogram across all
+	// of the stage's goroutines.
+	Budget *Budget
+	// Store resolves source images referenced by object key; URLs resolve
+	// through URLs. Needed only for edit, remix, upscale and reframe.
+	Store ObjectStore
+	URLs  URLFetcher
+}
+
 // NewGenerate returns the generate stage: it consumes
-// ideogram.generation.requested, validates the request, calls Ideogram through
-// gen and emits ideogram.generation.generated with the images' ephemeral URLs.
-// An invalid request fails at once with invalid_request, before any paid call.
-func NewGenerate(gen Generator, opts Options) message.HandlerFunc {
-	s := stage{name: messages.StageGenerate, inType: messages.TypeRequested, opts: opts.withDefaults()}
+// ideogram.generation.requested, validates the request, calls Ideogram and
+// emits ideogram.generation.generated with the images' ephemeral URLs.
+//
+// An invalid request fails at once with invalid_request, before any paid
+// call. With a Ledger, a request already paid for is answered from the
+// record; the record is written after the call and before the event, with a
+// conditional create.
+func NewGenerate(p GeneratePorts, opts Options) message.HandlerFunc {
+	s := stage{name: messages.StageGenerate, opts: opts.withDefaults()}
 	return func(msg *message.Message) ([]*message.Message, error) {
 		var ref jobRef
 		return s.run(msg, &ref, func(ctx context.Context) (*message.Message, error) {
@@ -22,7 +48,7 @@ func NewGenerate(gen Generator, opts Options) message.HandlerFunc {
 			if err := messages.Decode(msg, messages.TypeRequested, &req); err != nil {
 				return nil, err
 			}
-			ref = jobRef{requestID: req.ID, batchID: req.BatchID, labels: req.Labels}
+			ref = jobRef{requestID: req.ID, batchID: req.BatchID, batchSize: req.BatchSize, callback: req.CallbackURL, labels: req.Labels}
 			if !messages.ValidID(req.ID) {
 				// Without a usable ID the job cannot be tracked or keyed:
 				// fail it under the message's own ID so it is still answered.
@@ -32,7 +58,7 @@ func NewGenerate(gen Generator, opts Options) message.HandlerFunc {
 				return nil, err
 			}
 			start := time.Now()
-			images, err := gen.Generate(ctx, req, Inputs{})
+			images, attempts, replayed, err := s.generate(ctx, p, req)
 			if err != nil {
 				return nil, err
 			}
@@ -44,7 +70,10 @@ func NewGenerate(gen Generator, opts Options) message.HandlerFunc {
 				}
 			}
 			if usable == 0 {
-				return nil, messages.Permanent(messages.CodeContentFiltered, "every image was filtered by Ideogram's safety check")
+				return nil, messages.Permanent(messages.CodeContentFiltered, "every image was withheld by Ideogram's safety check")
+			}
+			if replayed {
+				s.opts.Logger.Info("answered from the ledger, no API call", slog.String("request_id", req.ID))
 			}
 			job := messages.Job{
 				SchemaVersion: messages.SchemaVersion,
@@ -53,9 +82,139 @@ func NewGenerate(gen Generator, opts Options) message.HandlerFunc {
 				Labels:        req.Labels,
 				Request:       req,
 				Images:        images,
-				Stages:        []messages.StageReport{report(s.name, attemptFrom(ctx).n, time.Since(start))},
+				Stages:        []messages.StageReport{report(s.name, attempts, time.Since(start))},
 			}
 			return messages.NewMessage(messages.TypeGenerated, req.ID, messages.GenerationGenerated{Job: job})
 		})
 	}
+}
+
+// generate answers from the ledger when it can, else pays for one call and
+// records it. attempts counts API calls made now (0 for a replay).
+func (s stage) generate(ctx context.Context, p GeneratePorts, req messages.GenerationRequest) (images []messages.Image, attempts int, replayed bool, err error) {
+	if p.Ledger != nil {
+		rec, found, err := p.Ledger.Lookup(ctx, req.ID)
+		if err != nil {
+			return nil, 0, false, err
+		}
+		if found {
+			return rec.Images, 0, true, nil
+		}
+	}
+	in, err := fetchInputs(ctx, p, req)
+	if err != nil {
+		return nil, 0, false, err
+	}
+	if p.Budget != nil {
+		release, err := p.Budget.Acquire(ctx, req.Images())
+		if err != nil {
+			return nil, 0, false, err
+		}
+		defer release()
+	}
+	if ga, ok := p.Generator.(attemptReporter); ok {
+		images, attempts, err = ga.GenerateAttempts(ctx, req, in)
+	} else {
+		images, err = p.Generator.Generate(ctx, req, in)
+		attempts = 1
+	}
+	if err != nil {
+		return nil, attempts, false, err
+	}
+	if p.Ledger != nil {
+		rec := LedgerRecord{
+			SchemaVersion: messages.SchemaVersion, RequestID: req.ID,
+			Operation: req.EffectiveOperation(), Model: req.EffectiveModel(),
+			Images: images, Attempts: attempts, RecordedAt: time.Now().UTC(),
+		}
+		if err := recordWithRetry(ctx, p.Ledger, rec); err != nil {
+			// The call is paid for: failing now would make a retry pay
+			// again. Go on; only a redelivery of this very message could
+			// then call twice.
+			s.opts.Logger.Error("ledger write failed; continuing without a record", slog.String("request_id", req.ID), slog.String("error", err.Error()))
+		}
+	}
+	return images, attempts, false, nil
+}
+
+// recordWithRetry retries a failed ledger write in place, briefly: the paid
+// result must not be lost to a storage hiccup.
+func recordWithRetry(ctx context.Context, l Ledger, rec LedgerRecord) error {
+	b := backoff.WithContext(backoff.WithMaxRetries(backoff.NewExponentialBackOff(
+		backoff.WithInitialInterval(200*time.Millisecond), backoff.WithMaxInterval(2*time.Second)), 5), ctx)
+	return backoff.Retry(func() error {
+		err := l.Record(ctx, rec)
+		if err != nil && !messages.IsRetryable(err) {
+			return backoff.Permanent(err)
+		}
+		return err
+	}, b)
+}
+
+// attemptReporter is a Generator that also says how many API calls it made
+// (its own retries included), for the stage report.
+type attemptReporter interface {
+	GenerateAttempts(ctx context.Context, req messages.GenerationRequest, in Inputs) ([]messages.Image, int, error)
+}
+
+// fetchInputs loads the source image and mask of edit, remix, upscale and
+// reframe, refusing anything but JPEG, PNG or WebP up to 10 MB.
+func fetchInputs(ctx context.Context, p GeneratePorts, req messages.GenerationRequest) (Inputs, error) {
+	var in Inputs
+	var err error
+	if req.SourceImage != "" {
+		if in.Image, err = fetchSource(ctx, p, "source_image", req.SourceImage); err != nil {
+			return in, err
+		}
+	}
+	if req.Mask != "" {
+		if in.Mask, err = fetchSource(ctx, p, "mask", req.Mask); err != nil {
+			return in, err
+		}
+	}
+	return in, nil
+}
+
+func fetchSource(ctx context.Context, p GeneratePorts, field, ref string) (*Blob, error) {
+	var b Blob
+	switch {
+	case strings.Contains(ref, "://"):
+		if p.URLs == nil {
+			return nil, invalidField(field, "fetching source images by URL is not enabled on this deployment")
+		}
+		var err error
+		if b, err = p.URLs.Fetch(ctx, ref); err != nil {
+			return nil, err
+		}
+	default:
+		if p.Store == nil {
+			return nil, invalidField(field, "no object store is configured to read it from")
+		}
+		data, err := p.Store.Get(ctx, ref)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, invalidField(field, fmt.Sprintf("object %q does not exist", ref))
+		}
+		if err != nil {
+			return nil, err
+		}
+		b = Blob{Data: data}
+	}
+	if len(b.Data) > messages.MaxSourceImageBytes {
+		return nil, &messages.Error{Code: messages.CodeImageTooLarge, Message: fmt.Sprintf("%s is %d bytes, at most %d allowed", field, len(b.Data), messages.MaxSourceImageBytes),
+			Fields: []messages.FieldError{{Field: field, Message: "larger than 10 MB"}}}
+	}
+	sniffed := http.DetectContentType(b.Data)
+	ok := false
+	for _, t := range messages.SourceImageTypes {
+		ok = ok || sniffed == t
+	}
+	if !ok {
+		return nil, invalidField(field, fmt.Sprintf("is %s; JPEG, PNG or WebP required", sniffed))
+	}
+	b.ContentType = sniffed
+	return &b, nil
+}
+
+func invalidField(field, msg string) *messages.Error {
+	return &messages.Error{Code: messages.CodeInvalidRequest, Message: field + ": " + msg, Fields: []messages.FieldError{{Field: field, Message: msg}}}
 }

@@ -65,3 +65,19 @@ type CDN interface {
 	// Warm requests each URL once so the first real visitor hits a warm cache.
 	Warm(ctx context.Context, urls []string) error
 }
+
+// Ledger remembers each paid Ideogram result by request ID, so a redelivered
+// or replayed request is answered from the record instead of a second paid
+// call. NewObjectLedger keeps it in object storage next to the images.
+type Ledger interface {
+	// Lookup returns the recorded result of requestID, if any.
+	Lookup(ctx context.Context, requestID string) (rec *LedgerRecord, found bool, err error)
+	// Record stores the result of requestID unless one is already stored.
+	Record(ctx context.Context, rec LedgerRecord) error
+}
+
+// URLFetcher fetches a source image a request references by URL. URLs come
+// from users, so implementations must refuse private and internal targets.
+type URLFetcher interface {
+	Fetch(ctx context.Context, url string) (Blob, error)
+}

@@ -46,6 +46,8 @@ func NewPurge(cdn CDN, opts Options) message.HandlerFunc {
 				RequestID:     job.RequestID,
 				BatchID:       job.BatchID,
 				Labels:        job.Labels,
+				BatchSize:     job.Request.BatchSize,
+				CallbackURL:   job.Request.CallbackURL,
 				Operation:     job.Request.EffectiveOperation(),
 				Prompt:        job.Request.Prompt,
 				Model:         job.Request.EffectiveModel(),

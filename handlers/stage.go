@@ -48,13 +48,16 @@ type stage struct {
 type jobRef struct {
 	requestID string
 	batchID   string
+	batchSize int
+	callback  string
 	labels    map[string]string
 	images    []messages.Image
 	stages    []messages.StageReport
 }
 
 func refOf(j messages.Job) jobRef {
-	return jobRef{requestID: j.RequestID, batchID: j.BatchID, labels: j.Labels, images: j.Images, stages: j.Stages}
+	return jobRef{requestID: j.RequestID, batchID: j.BatchID, batchSize: j.Request.BatchSize, callback: j.Request.CallbackURL,
+		labels: j.Labels, images: j.Images, stages: j.Stages}
 }
 
 // run wraps a stage's work. work returns the next event, or an error; ref must
@@ -119,6 +122,8 @@ func (s stage) failed(ref jobRef, e *messages.Error, attempts int, took time.Dur
 		RequestID:     ref.requestID,
 		BatchID:       ref.batchID,
 		Labels:        ref.labels,
+		BatchSize:     ref.batchSize,
+		CallbackURL:   ref.callback,
 		Stage:         stageName,
 		Code:          e.Code,
 		Message:       e.Error(),

@@ -230,3 +230,52 @@ func TestTopicsPrefixAndRouting(t *testing.T) {
 		t.Fatal("unknown type mapped to a topic")
 	}
 }
+
+func TestModelCapabilityTable(t *testing.T) {
+	cases := []struct {
+		name  string
+		req   messages.GenerationRequest
+		field string
+	}{
+		{"negative prompt on V_2A", messages.GenerationRequest{Model: "V_2A", NegativePrompt: "blur"}, "negative_prompt"},
+		{"edit on V_2A", messages.GenerationRequest{Model: "V_2A", Operation: "edit", SourceImage: "a/b.png", Mask: "a/m.png"}, "operation"},
+		{"FICTION on V_2", messages.GenerationRequest{Model: "V_2", StyleType: "FICTION"}, "style_type"},
+		{"ANIME on V_3", messages.GenerationRequest{Model: "V_3", StyleType: "ANIME"}, "style_type"},
+		{"rendering speed on V_2", messages.GenerationRequest{Model: "V_2", RenderingSpeed: "TURBO"}, "rendering_speed"},
+		{"palette on V_1", messages.GenerationRequest{Model: "V_1", ColorPalette: &messages.ColorPalette{Name: "EMBER"}}, "color_palette"},
+		{"reframe without resolution", messages.GenerationRequest{Model: "V_2", Operation: "reframe", SourceImage: "k.png"}, "resolution"},
+		{"edit without mask", messages.GenerationRequest{Model: "V_2", Operation: "edit", SourceImage: "k.png"}, "mask"},
+		{"source over http", messages.GenerationRequest{Model: "V_2", Operation: "remix", SourceImage: "http://example.com/a.png"}, "source_image"},
+		{"source key escaping", messages.GenerationRequest{Model: "V_2", Operation: "remix", SourceImage: "../secrets"}, "source_image"},
+		{"bad style code", messages.GenerationRequest{Model: "V_3", StyleCodes: []string{"xyz"}}, "style_codes[0]"},
+		{"upscale knobs on generate", messages.GenerationRequest{Model: "V_2", Resemblance: ptr(50)}, "resemblance"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			c.req.ID, c.req.Prompt = "x", "p"
+			var e *messages.Error
+			if err := c.req.Validate(); !errors.As(err, &e) {
+				t.Fatalf("accepted: %+v", c.req)
+			}
+			for _, f := range e.Fields {
+				if f.Field == c.field {
+					return
+				}
+			}
+			t.Fatalf("no problem on %s: %v", c.field, e.Fields)
+		})
+	}
+	ok := []messages.GenerationRequest{
+		{Model: "V_3", StyleType: "FICTION", RenderingSpeed: "QUALITY", NegativePrompt: "text"},
+		{Model: "V_3", StyleCodes: []string{"0a1b2c3d"}},
+		{Model: "V_2_TURBO", Operation: "edit", SourceImage: "https://img.example.com/a.png", Mask: "masks/a.png"},
+		{Operation: "upscale", SourceImage: "k.png", Resemblance: ptr(60), Detail: ptr(40)},
+		{Model: "V_2", Operation: "reframe", SourceImage: "k.png", Resolution: "RESOLUTION_1280_800"},
+	}
+	for _, r := range ok {
+		r.ID, r.Prompt = "x", "p"
+		if err := r.Validate(); err != nil {
+			t.Errorf("%+v refused: %v", r, err)
+		}
+	}
+}

@@ -186,6 +186,8 @@ type GenerationCompleted struct {
 	RequestID     string            `json:"request_id"`
 	BatchID       string            `json:"batch_id,omitempty"`
 	Labels        map[string]string `json:"labels,omitempty"`
+	BatchSize     int               `json:"batch_size,omitempty"`
+	CallbackURL   string            `json:"callback_url,omitempty"`
 	Operation     string            `json:"operation"`
 	Prompt        string            `json:"prompt"`
 	Model         string            `json:"model"`
@@ -202,6 +204,8 @@ type GenerationFailed struct {
 	RequestID     string            `json:"request_id"`
 	BatchID       string            `json:"batch_id,omitempty"`
 	Labels        map[string]string `json:"labels,omitempty"`
+	BatchSize     int               `json:"batch_size,omitempty"`
+	CallbackURL   string            `json:"callback_url,omitempty"`
 	Stage         string            `json:"stage"`
 	Code          Code              `json:"code"`
 	Message       string            `json:"message"`
@@ -211,6 +215,19 @@ type GenerationFailed struct {
 	Assets        []Asset           `json:"assets,omitempty"`
 	Stages        []StageReport     `json:"stages,omitempty"`
 	FailedAt      time.Time         `json:"failed_at"`
+}
+
+// BatchCompleted is the payload of ideogram.batch.completed: every request
+// of a batch has an outcome.
+type BatchCompleted struct {
+	SchemaVersion int          `json:"schema_version"`
+	BatchID       string       `json:"batch_id"`
+	BatchSize     int          `json:"batch_size"`
+	Completed     int          `json:"completed"`
+	Failed        int          `json:"failed"`
+	FailedByCode  map[Code]int `json:"failed_by_code"`
+	RequestIDs    []string     `json:"request_ids"`
+	CompletedAt   time.Time    `json:"completed_at"`
 }
 
 // Poison is the payload of ideogram.generation.poison: a message no stage

@@ -33,6 +33,8 @@ var (
 	idPattern      = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]*$`)
 	variantPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
 	hexColor       = regexp.MustCompile(`^#[0-9A-Fa-f]{6}$`)
+	styleCode      = regexp.MustCompile(`^[0-9A-Fa-f]{8}$`)
+	stylePreset    = regexp.MustCompile(`^[A-Z0-9_]{2,64}$`)
 )
 
 // ValidID reports whether s may be a request or batch ID. IDs become part of
@@ -70,10 +72,7 @@ func (r GenerationRequest) Validate() error {
 		v.add("negative_prompt", fmt.Sprintf("is %d bytes, at most %d allowed", len(r.NegativePrompt), MaxPromptBytes))
 	}
 	v.enum("model", r.Model, Models)
-	v.enum("style_type", r.StyleType, StyleTypes)
-	if r.StyleType != "" && strings.HasPrefix(r.EffectiveModel(), "V_1") {
-		v.add("style_type", "is not supported by model "+r.EffectiveModel())
-	}
+	v.model(r, op)
 	v.enum("aspect_ratio", r.AspectRatio, AspectRatioSet)
 	if r.Resolution != "" {
 		if _, ok := Resolutions[r.Resolution]; !ok {
@@ -121,8 +120,22 @@ func (r GenerationRequest) Validate() error {
 	if op != OperationEdit && r.Mask != "" {
 		v.add("mask", "is only allowed for operation edit")
 	}
-	if r.ImageWeight != nil && (*r.ImageWeight < 1 || *r.ImageWeight > 100) {
-		v.add("image_weight", "must be between 1 and 100")
+	v.percent("image_weight", r.ImageWeight)
+	v.percent("resemblance", r.Resemblance)
+	v.percent("detail", r.Detail)
+	if r.ImageWeight != nil && op != OperationRemix {
+		v.add("image_weight", "is only allowed for operation remix")
+	}
+	if (r.Resemblance != nil || r.Detail != nil) && op != OperationUpscale {
+		v.add("resemblance", "resemblance and detail are only allowed for operation upscale")
+	}
+	if op == OperationReframe && r.Resolution == "" {
+		v.add("resolution", "is required for operation reframe (the target size)")
+	}
+	for _, ref := range []struct{ field, value string }{{"source_image", r.SourceImage}, {"mask", r.Mask}} {
+		if ref.value != "" {
+			v.reference(ref.field, ref.value)
+		}
 	}
 	v.variants(r.Variants)
 	if r.CallbackURL != "" {
@@ -160,6 +173,75 @@ func (v *validator) add(field, msg string) {
 func (v *validator) enum(field, value string, allowed []string) {
 	if value != "" && !contains(allowed, value) {
 		v.add(field, fmt.Sprintf("%q is not one of %s", value, strings.Join(allowed, ", ")))
+	}
+}
+
+// model applies the capability table to the fields that depend on the model.
+func (v *validator) model(r GenerationRequest, op string) {
+	model := r.EffectiveModel()
+	caps, ok := ModelCapabilities[model]
+	if !ok {
+		return // already reported as an unknown model
+	}
+	if op != OperationUpscale && !contains(caps.Operations, op) {
+		v.add("operation", fmt.Sprintf("%s is not supported by model %s (it supports %s)", op, model, strings.Join(caps.Operations, ", ")))
+	}
+	if r.StyleType != "" {
+		switch {
+		case len(caps.StyleTypes) == 0:
+			v.add("style_type", "is not supported by model "+model)
+		case !contains(caps.StyleTypes, r.StyleType):
+			v.add("style_type", fmt.Sprintf("%q is not accepted by model %s (one of %s)", r.StyleType, model, strings.Join(caps.StyleTypes, ", ")))
+		}
+	}
+	if r.NegativePrompt != "" && !caps.NegativePrompt {
+		v.add("negative_prompt", "is not supported by model "+model)
+	}
+	if r.ColorPalette != nil && !caps.ColorPalette {
+		v.add("color_palette", "is not supported by model "+model)
+	}
+	if !caps.V3 {
+		if r.RenderingSpeed != "" {
+			v.add("rendering_speed", "is only supported by model V_3")
+		}
+		if len(r.StyleCodes) > 0 {
+			v.add("style_codes", "are only supported by model V_3")
+		}
+		if r.StylePreset != "" {
+			v.add("style_preset", "is only supported by model V_3")
+		}
+	}
+	v.enum("rendering_speed", r.RenderingSpeed, RenderingSpeeds)
+	for i, c := range r.StyleCodes {
+		if !styleCode.MatchString(c) {
+			v.add(fmt.Sprintf("style_codes[%d]", i), "must be 8 hexadecimal characters")
+		}
+	}
+	if r.StylePreset != "" && !stylePreset.MatchString(r.StylePreset) {
+		v.add("style_preset", "must be an upper-case preset name such as ART_DECO")
+	}
+	if len(r.StyleCodes) > 0 && r.StyleType != "" {
+		v.add("style_codes", "cannot be combined with style_type")
+	}
+}
+
+func (v *validator) percent(field string, p *int) {
+	if p != nil && (*p < 1 || *p > 100) {
+		v.add(field, fmt.Sprintf("is %d, must be between 1 and 100", *p))
+	}
+}
+
+// reference checks a source-image reference: an https URL or an object key.
+func (v *validator) reference(field, ref string) {
+	if strings.Contains(ref, "://") {
+		u, err := url.Parse(ref)
+		if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil {
+			v.add(field, "must be an https URL or an object key")
+		}
+		return
+	}
+	if len(ref) > 1024 || strings.HasPrefix(ref, "/") || strings.Contains(ref, "..") || strings.ContainsAny(ref, "\\\x00") {
+		v.add(field, "is not a valid object key (no leading '/', '..' or backslashes)")
 	}
 }
 

@@ -21,6 +21,9 @@ var AllStages = []string{messages.StageGenerate, messages.StageUpload, messages.
 // stages need to be set.
 type Ports struct {
 	Generator  handlers.Generator  // generate
+	Ledger     handlers.Ledger     // generate, optional: no double billing on redelivery
+	Budget     *handlers.Budget    // generate, optional: Ideogram's in-flight image limit
+	URLs       handlers.URLFetcher // generate, optional: source images by URL
 	Downloader handlers.Downloader // upload
 	Store      handlers.ObjectStore
 	Resizer    handlers.Resizer // resize
@@ -129,7 +132,8 @@ func stageHandler(st string, cfg Config) (message.HandlerFunc, string, string, e
 	}
 	switch st {
 	case messages.StageGenerate:
-		return handlers.NewGenerate(p.Generator, o), t.Requested, t.Generated, need(p.Generator != nil, "Generator")
+		gp := handlers.GeneratePorts{Generator: p.Generator, Ledger: p.Ledger, Budget: p.Budget, Store: p.Store, URLs: p.URLs}
+		return handlers.NewGenerate(gp, o), t.Requested, t.Generated, need(p.Generator != nil, "Generator")
 	case messages.StageUpload:
 		return handlers.NewUpload(p.Downloader, p.Store, o), t.Generated, t.Uploaded, need(p.Downloader != nil && p.Store != nil, "Downloader and Store")
 	case messages.StageResize:

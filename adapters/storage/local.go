@@ -68,7 +68,7 @@ func NewLocalServer(dir string, opts ...LocalOption) (*LocalServer, error) {
 	s := &LocalServer{
 		dir:  abs,
 		url:  "http://" + ln.Addr().String(),
-		srv:  &http.Server{Handler: gofakes3.New(backend).Server(), ReadHeaderTimeout: 10 * time.Second},
+		srv:  &http.Server{Handler: conditionalPuts(backend, gofakes3.New(backend).Server()), ReadHeaderTimeout: 10 * time.Second},
 		done: make(chan struct{}),
 	}
 	new(unusedConns).install(s.srv)
