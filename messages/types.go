@@ -39,19 +39,19 @@ const (
 // ID is the idempotency key: the same ID submitted twice is one job, and every
 // object key and event ID of the job derives from it.
 type GenerationRequest struct {
-	SchemaVersion  int               `json:"schema_version"`
-	ID             string            `json:"id"`
-	Operation      string            `json:"operation,omitempty"`
-	Prompt         string            `json:"prompt"`
-	NegativePrompt string            `json:"negative_prompt,omitempty"`
-	Model          string            `json:"model,omitempty"`
-	StyleType      string            `json:"style_type,omitempty"`
-	AspectRatio    string            `json:"aspect_ratio,omitempty"`
-	Resolution     string            `json:"resolution,omitempty"`
-	MagicPrompt    string            `json:"magic_prompt,omitempty"`
-	Seed           *int64            `json:"seed,omitempty"`
-	NumImages      *int              `json:"num_images,omitempty"`
-	ColorPalette   *ColorPalette     `json:"color_palette,omitempty"`
+	SchemaVersion  int           `json:"schema_version"`
+	ID             string        `json:"id"`
+	Operation      string        `json:"operation,omitempty"`
+	Prompt         string        `json:"prompt"`
+	NegativePrompt string        `json:"negative_prompt,omitempty"`
+	Model          string        `json:"model,omitempty"`
+	StyleType      string        `json:"style_type,omitempty"`
+	AspectRatio    string        `json:"aspect_ratio,omitempty"`
+	Resolution     string        `json:"resolution,omitempty"`
+	MagicPrompt    string        `json:"magic_prompt,omitempty"`
+	Seed           *int64        `json:"seed,omitempty"`
+	NumImages      *int          `json:"num_images,omitempty"`
+	ColorPalette   *ColorPalette `json:"color_palette,omitempty"`
 	// RenderingSpeed, StylePreset and StyleCodes apply to the V_3 endpoints.
 	RenderingSpeed string   `json:"rendering_speed,omitempty"`
 	StylePreset    string   `json:"style_preset,omitempty"`
@@ -64,14 +64,14 @@ type GenerationRequest struct {
 	// ImageWeight is remix's weight of the source image (1-100).
 	ImageWeight *int `json:"image_weight,omitempty"`
 	// Resemblance and Detail tune upscale (1-100).
-	Resemblance *int `json:"resemblance,omitempty"`
-	Detail      *int `json:"detail,omitempty"`
-	Variants       []VariantSpec     `json:"variants,omitempty"`
-	CallbackURL    string            `json:"callback_url,omitempty"`
-	BatchID        string            `json:"batch_id,omitempty"`
-	BatchSize      int               `json:"batch_size,omitempty"`
-	Labels         map[string]string `json:"labels,omitempty"`
-	SubmittedAt    time.Time         `json:"submitted_at,omitzero"`
+	Resemblance *int              `json:"resemblance,omitempty"`
+	Detail      *int              `json:"detail,omitempty"`
+	Variants    []VariantSpec     `json:"variants,omitempty"`
+	CallbackURL string            `json:"callback_url,omitempty"`
+	BatchID     string            `json:"batch_id,omitempty"`
+	BatchSize   int               `json:"batch_size,omitempty"`
+	Labels      map[string]string `json:"labels,omitempty"`
+	SubmittedAt time.Time         `json:"submitted_at,omitzero"`
 }
 
 // Images is the number of images the request asks for (1 when unset).
