@@ -15,7 +15,7 @@ import (
 // the edge still holds), warms them, and emits ideogram.generation.completed.
 // Warming is best effort: a cold cache is slower, not wrong.
 func NewPurge(cdn CDN, opts Options) message.HandlerFunc {
-	s := stage{name: messages.StagePurge, inType: messages.TypeResized, opts: opts.withDefaults()}
+	s := stage{name: messages.StagePurge, opts: opts.withDefaults()}
 	return func(msg *message.Message) ([]*message.Message, error) {
 		var ref jobRef
 		return s.run(msg, &ref, func(ctx context.Context) (*message.Message, error) {

@@ -14,7 +14,7 @@ import (
 // renders every requested variant of each stored original (or the default set)
 // and stores them, then emits ideogram.image.resized.
 func NewResize(store ObjectStore, rz Resizer, opts Options) message.HandlerFunc {
-	s := stage{name: messages.StageResize, inType: messages.TypeUploaded, opts: opts.withDefaults()}
+	s := stage{name: messages.StageResize, opts: opts.withDefaults()}
 	return func(msg *message.Message) ([]*message.Message, error) {
 		var ref jobRef
 		return s.run(msg, &ref, func(ctx context.Context) (*message.Message, error) {

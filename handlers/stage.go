@@ -39,9 +39,12 @@ func (o Options) withDefaults() Options {
 // stage carries what every handler does around its own work: decoding,
 // timing, logging, and turning errors into failed or poison events.
 type stage struct {
-	name   string
-	inType string
-	opts   Options
+	name string
+	opts Options
+	// afterOutcome marks stages that run on outcome events (batch, notify):
+	// the job already has its outcome, so their errors go to retry and then
+	// the poison topic, never to a second, failed outcome.
+	afterOutcome bool
 }
 
 // jobRef is what a failed event needs to know about the job.
@@ -74,6 +77,9 @@ func (s stage) run(msg *message.Message, ref *jobRef, work func(ctx context.Cont
 		slog.Int("attempt", at.n),
 	)
 	if err == nil {
+		if out == nil {
+			return nil, nil
+		}
 		log.Info("stage done", slog.Duration("took", time.Since(start)))
 		return []*message.Message{s.carry(msg, out)}, nil
 	}
@@ -88,6 +94,10 @@ func (s stage) run(msg *message.Message, ref *jobRef, work func(ctx context.Cont
 		return nil, err
 	}
 	e := messages.Classify(err)
+	if s.afterOutcome {
+		log.Warn("stage attempt failed", slog.String("code", string(e.Code)), slog.String("error", e.Error()))
+		return nil, err
+	}
 	if e.Retryable && !at.last {
 		log.Warn("stage attempt failed, will retry", slog.String("code", string(e.Code)), slog.String("error", e.Error()))
 		return nil, err
@@ -156,7 +166,7 @@ func (s stage) poison(msg *message.Message, de *messages.DecodeError) ([]*messag
 	pm.UUID = msg.UUID
 	pm.Metadata.Set(messages.HeaderID, msg.UUID)
 	out := []*message.Message{s.carry(msg, pm)}
-	if de.RequestID != "" {
+	if de.RequestID != "" && !s.afterOutcome {
 		e := &messages.Error{Code: messages.CodeInvalidRequest, Message: "undecodable message: " + de.Reason}
 		fm, err := s.failed(jobRef{requestID: de.RequestID}, e, 1, 0)
 		if err != nil {

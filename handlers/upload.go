@@ -15,7 +15,7 @@ import (
 // deterministic key, and emits ideogram.image.uploaded. A replay overwrites the
 // same keys; it never calls Ideogram.
 func NewUpload(dl Downloader, store ObjectStore, opts Options) message.HandlerFunc {
-	s := stage{name: messages.StageUpload, inType: messages.TypeGenerated, opts: opts.withDefaults()}
+	s := stage{name: messages.StageUpload, opts: opts.withDefaults()}
 	return func(msg *message.Message) ([]*message.Message, error) {
 		var ref jobRef
 		return s.run(msg, &ref, func(ctx context.Context) (*message.Message, error) {

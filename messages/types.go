@@ -32,6 +32,7 @@ const (
 	StageResize   = "resize"
 	StagePurge    = "purge"
 	StageNotify   = "notify"
+	StageBatch    = "batch"
 )
 
 // GenerationRequest is the payload of ideogram.generation.requested: one job.

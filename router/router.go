@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
@@ -16,6 +17,20 @@ import (
 
 // AllStages lists the pipeline's stages in order.
 var AllStages = []string{messages.StageGenerate, messages.StageUpload, messages.StageResize, messages.StagePurge}
+
+// KnownStages are every stage Mount knows: the pipeline, then the stages
+// that follow the outcomes.
+var KnownStages = append(append([]string{}, AllStages...), messages.StageBatch)
+
+// DefaultStages are the stages mounted when Config.Stages is empty: the
+// pipeline, plus batch when the store can hold batch state.
+func DefaultStages(p Ports) []string {
+	st := append([]string{}, AllStages...)
+	if _, ok := p.Store.(handlers.BatchStore); ok {
+		st = append(st, messages.StageBatch)
+	}
+	return st
+}
 
 // Ports are the outside systems the stages use. Only the ports of the mounted
 // stages need to be set.
@@ -35,7 +50,7 @@ type Config struct {
 	Ports
 	// Topics; zero value means messages.DefaultTopics().
 	Topics messages.Topics
-	// Stages to mount; empty means AllStages.
+	// Stages to mount; empty means DefaultStages(Ports).
 	Stages []string
 	// Publisher receives every event the stages emit.
 	Publisher message.Publisher
@@ -56,7 +71,7 @@ func (c *Config) defaults() error {
 		c.Topics = messages.DefaultTopics()
 	}
 	if len(c.Stages) == 0 {
-		c.Stages = AllStages
+		c.Stages = DefaultStages(c.Ports)
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
@@ -100,48 +115,72 @@ func Mount(r *message.Router, cfg Config) error {
 	}
 	pub := RouteByType(cfg.Publisher, cfg.Topics)
 	for _, st := range cfg.Stages {
-		h, in, next, err := stageHandler(st, cfg)
+		hs, err := stageHandlers(st, cfg)
 		if err != nil {
 			return err
 		}
-		sub := cfg.Subscriber
-		if cfg.SubscriberFor != nil {
-			if sub, err = cfg.SubscriberFor(st); err != nil {
-				return fmt.Errorf("subscriber for stage %s: %w", st, err)
+		for _, h := range hs {
+			sub := cfg.Subscriber
+			if cfg.SubscriberFor != nil {
+				if sub, err = cfg.SubscriberFor(h.name); err != nil {
+					return fmt.Errorf("subscriber for %s: %w", h.name, err)
+				}
 			}
+			handler := r.AddHandler("ideobus."+h.name, h.in, sub, h.out, pub, h.fn)
+			handler.AddMiddleware(
+				PoisonOnError(cfg.Publisher, cfg.Topics, st, cfg.Logger),
+				middleware.Recoverer,
+				middleware.CorrelationID,
+				Retry(cfg.Retry),
+			)
 		}
-		handler := r.AddHandler("ideobus."+st, in, sub, next, pub, h)
-		handler.AddMiddleware(
-			PoisonOnError(cfg.Publisher, cfg.Topics, st, cfg.Logger),
-			middleware.Recoverer,
-			middleware.CorrelationID,
-			Retry(cfg.Retry),
-		)
 	}
 	return nil
 }
 
-// stageHandler returns a stage's handler and its input and output topics.
-func stageHandler(st string, cfg Config) (message.HandlerFunc, string, string, error) {
+// mounted is one Watermill handler of a stage. Stages that follow the
+// outcomes (batch, notify) have one per outcome topic; the name is also the
+// consumer group suffix.
+type mounted struct {
+	name    string
+	in, out string
+	fn      message.HandlerFunc
+}
+
+// stageHandlers returns a stage's handlers with their topics.
+func stageHandlers(st string, cfg Config) ([]mounted, error) {
 	p, t, o := cfg.Ports, cfg.Topics, cfg.Handler
-	need := func(ok bool, what string) error {
+	one := func(ok bool, what string, m mounted) ([]mounted, error) {
 		if !ok {
-			return fmt.Errorf("stage %s needs a %s", st, what)
+			return nil, fmt.Errorf("stage %s needs a %s", st, what)
 		}
-		return nil
+		m.name = st
+		return []mounted{m}, nil
+	}
+	onOutcomes := func(ok bool, what string, fn message.HandlerFunc, out string) ([]mounted, error) {
+		if !ok {
+			return nil, fmt.Errorf("stage %s needs a %s", st, what)
+		}
+		return []mounted{
+			{name: st + "-completed", in: t.Completed, out: out, fn: fn},
+			{name: st + "-failed", in: t.Failed, out: out, fn: fn},
+		}, nil
 	}
 	switch st {
 	case messages.StageGenerate:
 		gp := handlers.GeneratePorts{Generator: p.Generator, Ledger: p.Ledger, Budget: p.Budget, Store: p.Store, URLs: p.URLs}
-		return handlers.NewGenerate(gp, o), t.Requested, t.Generated, need(p.Generator != nil, "Generator")
+		return one(p.Generator != nil, "Generator", mounted{in: t.Requested, out: t.Generated, fn: handlers.NewGenerate(gp, o)})
 	case messages.StageUpload:
-		return handlers.NewUpload(p.Downloader, p.Store, o), t.Generated, t.Uploaded, need(p.Downloader != nil && p.Store != nil, "Downloader and Store")
+		return one(p.Downloader != nil && p.Store != nil, "Downloader and Store", mounted{in: t.Generated, out: t.Uploaded, fn: handlers.NewUpload(p.Downloader, p.Store, o)})
 	case messages.StageResize:
-		return handlers.NewResize(p.Store, p.Resizer, o), t.Uploaded, t.Resized, need(p.Store != nil && p.Resizer != nil, "Store and Resizer")
+		return one(p.Store != nil && p.Resizer != nil, "Store and Resizer", mounted{in: t.Uploaded, out: t.Resized, fn: handlers.NewResize(p.Store, p.Resizer, o)})
 	case messages.StagePurge:
-		return handlers.NewPurge(p.CDN, o), t.Resized, t.Completed, need(p.CDN != nil, "CDN")
+		return one(p.CDN != nil, "CDN", mounted{in: t.Resized, out: t.Completed, fn: handlers.NewPurge(p.CDN, o)})
+	case messages.StageBatch:
+		bs, ok := p.Store.(handlers.BatchStore)
+		return onOutcomes(ok, "Store that can list and create conditionally (handlers.BatchStore)", handlers.NewBatch(bs, o), t.BatchCompleted)
 	}
-	return nil, "", "", fmt.Errorf("unknown stage %q (known: generate, upload, resize, purge)", st)
+	return nil, fmt.Errorf("unknown stage %q (known: %s)", st, strings.Join(KnownStages, ", "))
 }
 
 // WatermillLogger adapts log for Watermill, demoting Watermill's lifecycle

@@ -53,3 +53,28 @@ func TestPutIfAbsentCreatesOnce(t *testing.T) {
 		t.Fatalf("conditional put overwrote: %q -> %q", first, again)
 	}
 }
+
+func TestListFollowsPrefix(t *testing.T) {
+	ctx := context.Background()
+	srv, err := storage.NewLocalServer(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	st, _ := storage.New(ctx, srv.Config("batch"))
+	if err := st.EnsureBucket(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"batches/x/r2.json", "batches/x/r1.json", "batches/y/r1.json", "other"} {
+		if _, err := st.Put(ctx, k, []byte("{}"), "application/json"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	keys, err := st.List(ctx, "batches/x/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(keys) != 2 || keys[0] != "batches/x/r1.json" || keys[1] != "batches/x/r2.json" {
+		t.Fatalf("List = %v", keys)
+	}
+}

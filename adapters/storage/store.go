@@ -167,3 +167,23 @@ func isMissingBucket(err error) bool {
 	var notFound *types.NotFound
 	return errors.As(err, &noBucket) || errors.As(err, &notFound) || httpStatus(err) == http.StatusNotFound
 }
+
+// List returns the keys under prefix, in lexical order, following
+// continuation tokens across pages.
+func (s *Store) List(ctx context.Context, prefix string) ([]string, error) {
+	var keys []string
+	p := s3.NewListObjectsV2Paginator(s.client, &s3.ListObjectsV2Input{
+		Bucket: aws.String(s.bucket),
+		Prefix: aws.String(prefix),
+	})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, classify("list", prefix, err)
+		}
+		for _, o := range page.Contents {
+			keys = append(keys, aws.ToString(o.Key))
+		}
+	}
+	return keys, nil
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -45,6 +46,13 @@ type config struct {
 	CFZoneID     string
 	CFAPIBaseURL string
 
+	Partitions     string
+	InflightImages string
+	SimLatency     string
+	SimJitter      string
+	SimFault429    string
+	SimFault5xx    string
+
 	RetryAttempts int
 	CloseTimeout  time.Duration
 }
@@ -62,11 +70,17 @@ var settings = []setting{
 	{"IDEOBUS_CONSUMER_GROUP", "consumer-group", "consumer group prefix; each stage consumes as <group>.<stage>", false, func(c *config) *string { return &c.ConsumerGroup }, "ideobus"},
 	{"IDEOBUS_TOPIC_PREFIX", "topic-prefix", "prefix prepended to every topic name", false, func(c *config) *string { return &c.TopicPrefix }, ""},
 	{"IDEOBUS_KEY_PREFIX", "key-prefix", "object key prefix in the bucket", false, func(c *config) *string { return &c.KeyPrefix }, messages.DefaultKeyPrefix},
-	{"IDEOBUS_STAGES", "stages", "stages to run: any of generate,upload,resize,purge (default all)", false, func(c *config) *string { return &c.Stages }, ""},
+	{"IDEOBUS_STAGES", "stages", "stages to run: any of generate,upload,resize,purge,batch (default all)", false, func(c *config) *string { return &c.Stages }, ""},
 	{"IDEOBUS_EMBEDDED", "embedded", "start these embedded peers instead of real systems: any of kafka,ideogram,storage,cdn", false, func(c *config) *string { return &c.Embedded }, ""},
 	{"IDEOBUS_DATA_DIR", "data-dir", "folder for embedded peers' data (objects, broker log)", false, func(c *config) *string { return &c.DataDir }, ""},
 	{"IDEOBUS_DEFAULT_VARIANTS", "default-variants", "variants rendered when a request names none (comma-separated preset names)", false, func(c *config) *string { return &c.Variants }, ""},
 	{"IDEOBUS_EMBEDDED_CDN_ADDR", "embedded-cdn-addr", "listen address of the embedded CDN, e.g. 0.0.0.0:8080 (default: a free loopback port)", false, func(c *config) *string { return &c.EmbeddedCDNAddr }, ""},
+	{"IDEOBUS_KAFKA_PARTITIONS", "partitions", "partitions of topics ideobus creates; at least the in-flight budget, so the generate stage can fill it", false, func(c *config) *string { return &c.Partitions }, "12"},
+	{"IDEOGRAM_INFLIGHT_IMAGES", "inflight-images", "images in flight at Ideogram at once, across the generate stage (your organisation's limit)", false, func(c *config) *string { return &c.InflightImages }, "10"},
+	{"IDEOBUS_SIM_LATENCY", "sim-latency", "embedded Ideogram simulator: latency per call, e.g. 500ms", false, func(c *config) *string { return &c.SimLatency }, ""},
+	{"IDEOBUS_SIM_LATENCY_JITTER", "sim-latency-jitter", "embedded Ideogram simulator: uniform jitter added to the latency, e.g. 200ms", false, func(c *config) *string { return &c.SimJitter }, ""},
+	{"IDEOBUS_SIM_FAULT_429", "sim-fault-429", "embedded Ideogram simulator: fraction of calls answered 429, e.g. 0.2", false, func(c *config) *string { return &c.SimFault429 }, ""},
+	{"IDEOBUS_SIM_FAULT_5XX", "sim-fault-5xx", "embedded Ideogram simulator: fraction of calls answered 5xx, e.g. 0.05", false, func(c *config) *string { return &c.SimFault5xx }, ""},
 	{"IDEOGRAM_API_KEY", "ideogram-api-key", "Ideogram API key (secret; prefer the environment variable)", true, func(c *config) *string { return &c.IdeogramAPIKey }, ""},
 	{"IDEOGRAM_BASE_URL", "ideogram-base-url", "Ideogram API base URL", false, func(c *config) *string { return &c.IdeogramBaseURL }, ""},
 	{"IDEOGRAM_IMAGE_HOSTS", "ideogram-image-hosts", "hosts result images may be downloaded from (comma-separated)", false, func(c *config) *string { return &c.IdeogramImageHosts }, ""},
@@ -122,19 +136,16 @@ func (c config) embeddedSet() (map[string]bool, error) {
 
 func (c config) stages() ([]string, error) {
 	st := splitList(c.Stages)
-	if len(st) == 0 {
-		return router.AllStages, nil
-	}
 	for _, s := range st {
 		ok := false
-		for _, k := range router.AllStages {
+		for _, k := range router.KnownStages {
 			ok = ok || s == k
 		}
 		if !ok {
-			return nil, fmt.Errorf("IDEOBUS_STAGES / --stages: unknown stage %q (known: %s)", s, strings.Join(router.AllStages, ", "))
+			return nil, fmt.Errorf("IDEOBUS_STAGES / --stages: unknown stage %q (known: %s)", s, strings.Join(router.KnownStages, ", "))
 		}
 	}
-	return st, nil
+	return st, nil // empty: the router's defaults
 }
 
 func (c config) topics() messages.Topics { return messages.DefaultTopics().WithPrefix(c.TopicPrefix) }
@@ -152,6 +163,9 @@ func (c config) validate(needKafkaOnly bool) error {
 		return err
 	}
 	uses := map[string]bool{}
+	if len(stages) == 0 {
+		stages = router.KnownStages
+	}
 	if !needKafkaOnly {
 		for _, s := range stages {
 			switch s {
@@ -159,7 +173,7 @@ func (c config) validate(needKafkaOnly bool) error {
 				uses["ideogram"] = true
 			case messages.StageUpload:
 				uses["ideogram"], uses["storage"] = true, true
-			case messages.StageResize:
+			case messages.StageResize, messages.StageBatch:
 				uses["storage"] = true
 			case messages.StagePurge:
 				uses["cdn"] = true
@@ -201,3 +215,55 @@ func (c config) validate(needKafkaOnly bool) error {
 }
 
 var errUsage = errors.New("usage")
+
+// numbers parses the numeric settings, naming the variable on error.
+type numbers struct {
+	partitions  int32
+	inflight    int
+	simLatency  time.Duration
+	simJitter   time.Duration
+	simFault429 float64
+	simFault5xx float64
+}
+
+func (c config) numbers() (numbers, error) {
+	var n numbers
+	var errs []error
+	intOf := func(v, env string, min int) int {
+		if v == "" {
+			return 0
+		}
+		i, err := strconv.Atoi(v)
+		if err != nil || i < min {
+			errs = append(errs, fmt.Errorf("%s: %q is not a whole number >= %d", env, v, min))
+		}
+		return i
+	}
+	durOf := func(v, env string) time.Duration {
+		if v == "" {
+			return 0
+		}
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			errs = append(errs, fmt.Errorf("%s: %q is not a duration such as 500ms", env, v))
+		}
+		return d
+	}
+	fracOf := func(v, env string) float64 {
+		if v == "" {
+			return 0
+		}
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || f < 0 || f > 1 {
+			errs = append(errs, fmt.Errorf("%s: %q is not a fraction between 0 and 1", env, v))
+		}
+		return f
+	}
+	n.partitions = int32(intOf(c.Partitions, "IDEOBUS_KAFKA_PARTITIONS", 1))
+	n.inflight = intOf(c.InflightImages, "IDEOGRAM_INFLIGHT_IMAGES", 1)
+	n.simLatency = durOf(c.SimLatency, "IDEOBUS_SIM_LATENCY")
+	n.simJitter = durOf(c.SimJitter, "IDEOBUS_SIM_LATENCY_JITTER")
+	n.simFault429 = fracOf(c.SimFault429, "IDEOBUS_SIM_FAULT_429")
+	n.simFault5xx = fracOf(c.SimFault5xx, "IDEOBUS_SIM_FAULT_5XX")
+	return n, errors.Join(errs...)
+}

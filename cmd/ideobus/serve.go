@@ -84,6 +84,8 @@ func runServe(ctx context.Context, cfg config, ready func(*stack)) error {
 }
 
 func (c config) stagesOrAll() []string {
-	s, _ := c.stages()
-	return s
+	if s, _ := c.stages(); len(s) > 0 {
+		return s
+	}
+	return []string{"all"}
 }
