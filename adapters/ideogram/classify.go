@@ -14,33 +14,59 @@ import (
 	"github.com/ideobus/ideobus/messages"
 )
 
-// apiStatusError classifies a non-2xx answer of the Ideogram API. The body's
-// message is kept because it is what tells an operator which field or policy
-// was at fault.
+// CodeDailyLimit is the failure code of a 402 whose reject_reason is
+// daily_limit: the organisation's daily spending cap is reached. Backoff
+// cannot fix it (the cap resets on Ideogram's schedule, or an operator
+// raises it), so it is not retryable; it differs from insufficient_funds in
+// who must act. It is defined here until messages carries it.
+const CodeDailyLimit messages.Code = "daily_limit"
+
+// apiStatusError classifies a non-2xx answer of the Ideogram API, once,
+// following the table in the package documentation. The body's message is
+// kept because it tells an operator which field or policy was at fault.
 func apiStatusError(resp *http.Response, body []byte) *messages.Error {
 	text := errorText(body)
 	if text == "" {
 		text = http.StatusText(resp.StatusCode)
 	}
-	msg := fmt.Sprintf("ideogram answered %d: %s", resp.StatusCode, text)
-	e := &messages.Error{Message: msg}
+	e := &messages.Error{Message: fmt.Sprintf("ideogram answered %d: %s", resp.StatusCode, text)}
+	reason := rejectReason(body)
 	switch s := resp.StatusCode; {
+	case reason == rejectDailyLimit:
+		// Whatever the status (documented on 402), a daily cap is not
+		// lifted by retrying within the hour.
+		e.Code = CodeDailyLimit
 	case s == http.StatusBadRequest:
 		e.Code = messages.CodeInvalidRequest
 	case s == http.StatusUnauthorized:
 		e.Code = messages.CodeUnauthorized
 	case s == http.StatusPaymentRequired:
-		// Balance or plan limits; retrying before someone pays only fails again.
+		// insufficient_funds, or a 402 without a reason: retrying before
+		// someone pays only fails again.
 		e.Code = messages.CodeInsufficientFunds
 	case s == http.StatusForbidden:
 		e.Code = messages.CodeForbidden
+	case s == http.StatusNotFound, s == http.StatusMethodNotAllowed:
+		// The route is wrong (base URL, proxy): a deployment problem.
+		e.Code = messages.CodeInternal
+	case s == http.StatusRequestEntityTooLarge:
+		e.Code = messages.CodeImageTooLarge
+	case s == http.StatusUnsupportedMediaType:
+		e.Code = messages.CodeInvalidImage
+	case s == http.StatusUnprocessableEntity && isValidationDetail(body):
+		// A framework's schema check, not the safety filter.
+		e.Code = messages.CodeInvalidRequest
 	case s == http.StatusUnprocessableEntity:
 		e.Code = messages.CodeContentFiltered
 	case s == http.StatusTooManyRequests:
+		// inflight_limit (or no reason): capacity frees up as images finish.
 		e.Code, e.Retryable = messages.CodeRateLimited, true
 		e.RetryAfter = retryAfter(resp.Header, time.Now())
 	case s == http.StatusRequestTimeout:
 		e.Code, e.Retryable = messages.CodeTimeout, true
+	case s == http.StatusGatewayTimeout:
+		e.Code, e.Retryable = messages.CodeTimeout, true
+		e.RetryAfter = retryAfter(resp.Header, time.Now())
 	case s >= 500:
 		e.Code, e.Retryable = messages.CodeUpstreamUnavailable, true
 		e.RetryAfter = retryAfter(resp.Header, time.Now())
@@ -48,6 +74,13 @@ func apiStatusError(resp *http.Response, body []byte) *messages.Error {
 		e.Code = messages.CodeInvalidRequest
 	}
 	return e
+}
+
+// statusMaybeBilled reports whether an error status may hide a call that
+// ran upstream: a gateway's 502 or 504 means it lost the origin's answer,
+// not that the origin refused. Other statuses are the origin's own refusal.
+func statusMaybeBilled(status int) bool {
+	return status == http.StatusBadGateway || status == http.StatusGatewayTimeout
 }
 
 // retryAfter parses a Retry-After header: delta seconds or an HTTP date.

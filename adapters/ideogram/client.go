@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptrace"
 	"strings"
+	"sync/atomic"
 
 	"github.com/ideobus/ideobus/handlers"
 	"github.com/ideobus/ideobus/messages"
@@ -45,18 +47,6 @@ func New(cfg Config) (*Client, error) {
 	return c, nil
 }
 
-// route is how one operation reaches the API. Operations differ in path and
-// body encoding (edit and remix are multipart), but all legacy endpoints
-// answer with the same image list.
-type route struct {
-	path   string
-	encode func(messages.GenerationRequest) (body []byte, contentType string, err error)
-}
-
-var routes = map[string]route{
-	messages.OperationGenerate: {path: "/generate", encode: encodeGenerate},
-}
-
 // Generate runs req's operation and returns its images in order. Errors are
 // *AttemptsError wrapping a classified *messages.Error.
 func (c *Client) Generate(ctx context.Context, req messages.GenerationRequest, in handlers.Inputs) ([]messages.Image, error) {
@@ -66,20 +56,27 @@ func (c *Client) Generate(ctx context.Context, req messages.GenerationRequest, i
 
 // GenerateAttempts is Generate that also reports how many HTTP attempts were
 // made, for the stage's report; on failure the same count is in the error.
+//
+// The operation and model pick the route (see the Route constants). A
+// request the route cannot carry, or a missing or unusable input image, is
+// refused with a permanent error before any call (0 attempts).
 func (c *Client) GenerateAttempts(ctx context.Context, req messages.GenerationRequest, in handlers.Inputs) ([]messages.Image, int, error) {
 	op := req.EffectiveOperation()
-	rt, ok := routes[op]
+	rt, ok := selectRoute(op, req.EffectiveModel())
 	if !ok {
-		return nil, 0, &AttemptsError{Err: messages.Permanent(messages.CodeInvalidRequest, "operation %s not supported yet", op)}
+		return nil, 0, &AttemptsError{Err: messages.Permanent(messages.CodeInvalidRequest, "operation %q is not supported", op)}
 	}
-	body, contentType, err := rt.encode(req)
+	if e := rt.check(req, in); e != nil {
+		return nil, 0, &AttemptsError{Err: e}
+	}
+	body, contentType, err := rt.encode(req, in)
 	if err != nil {
 		return nil, 0, &AttemptsError{Err: messages.Permanent(messages.CodeInvalidRequest, "encode %s request: %v", op, err)}
 	}
 	var images []messages.Image
-	attempts, err := c.retry(ctx, op, func(ctx context.Context) error {
+	attempts, err := c.retry(ctx, rt.name, func(ctx context.Context) error {
 		var err error
-		images, err = c.post(ctx, op, rt.path, body, contentType)
+		images, err = c.post(ctx, rt, body, contentType)
 		return err
 	})
 	if err != nil {
@@ -88,13 +85,21 @@ func (c *Client) GenerateAttempts(ctx context.Context, req messages.GenerationRe
 	return images, attempts, nil
 }
 
-// post makes one attempt at an API call.
-func (c *Client) post(ctx context.Context, op, path string, body []byte, contentType string) ([]messages.Image, error) {
+// post makes one attempt at an API call. A failure after the request went
+// out whole comes back as *maybeBilledError: Ideogram may have run it.
+func (c *Client) post(ctx context.Context, rt route, body []byte, contentType string) ([]messages.Image, error) {
 	ctx, cancel := attemptContext(ctx, c.cfg.Timeout)
 	defer cancel()
-	httpReq, err := http.NewRequestWithContext(ctx, http.MethodPost, c.cfg.BaseURL+path, bytes.NewReader(body))
+	// The transport reports from its own goroutine when the request has
+	// been written; only from then on can the API have started (and billed)
+	// the work.
+	var sent atomic.Bool
+	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		WroteRequest: func(i httptrace.WroteRequestInfo) { sent.Store(i.Err == nil) },
+	})
+	httpReq, err := http.NewRequestWithContext(ctx, http.MethodPost, c.cfg.BaseURL+rt.path, bytes.NewReader(body))
 	if err != nil {
-		return nil, messages.Permanent(messages.CodeInternal, "build %s request: %v", op, err)
+		return nil, messages.Permanent(messages.CodeInternal, "build %s request: %v", rt.name, err)
 	}
 	httpReq.Header.Set("Api-Key", c.cfg.APIKey)
 	httpReq.Header.Set("Content-Type", contentType)
@@ -102,23 +107,39 @@ func (c *Client) post(ctx context.Context, op, path string, body []byte, content
 	if c.cfg.UserAgent != "" {
 		httpReq.Header.Set("User-Agent", c.cfg.UserAgent)
 	}
-	what := "ideogram " + op
+	what := "ideogram " + rt.name
+	lost := func(e *messages.Error) error {
+		if sent.Load() {
+			return &maybeBilledError{c.redact(e)}
+		}
+		return c.redact(e)
+	}
 	resp, err := c.cfg.HTTPClient.Do(httpReq)
 	if err != nil {
-		return nil, c.redact(transportError(ctx, what, err))
+		return nil, lost(transportError(ctx, what, err))
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
 	if err != nil {
-		return nil, c.redact(transportError(ctx, what+": read response", err))
+		return nil, lost(transportError(ctx, what+": read response", err))
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, c.redact(apiStatusError(resp, raw))
+		e := c.redact(apiStatusError(resp, raw))
+		if statusMaybeBilled(resp.StatusCode) {
+			return nil, &maybeBilledError{e}
+		}
+		return nil, e
 	}
+	// From here on the API said it succeeded, so it billed: an answer we
+	// cannot use is retried, but reported as possibly paid for.
 	if len(raw) > maxResponseBytes {
-		return nil, messages.Transient(messages.CodeUpstreamUnavailable, fmt.Errorf("%s: response larger than %d bytes", what, maxResponseBytes))
+		return nil, &maybeBilledError{messages.Transient(messages.CodeUpstreamUnavailable, fmt.Errorf("%s: response larger than %d bytes", what, maxResponseBytes))}
 	}
-	return decodeImages(what, raw)
+	images, e := decodeImages(what, raw)
+	if e != nil {
+		return nil, &maybeBilledError{e}
+	}
+	return images, nil
 }
 
 // redact keeps the API key out of error text, in case a gateway echoes it.
@@ -129,28 +150,10 @@ func (c *Client) redact(e *messages.Error) *messages.Error {
 	return e
 }
 
-func encodeGenerate(req messages.GenerationRequest) ([]byte, string, error) {
-	body, err := json.Marshal(apiRequest{ImageRequest: apiImageRequest{
-		Prompt: req.Prompt,
-		// The model is always explicit: the API's own default may change,
-		// and the model decides the price.
-		Model:             req.EffectiveModel(),
-		AspectRatio:       req.AspectRatio,
-		Resolution:        req.Resolution,
-		MagicPromptOption: req.MagicPrompt,
-		Seed:              req.Seed,
-		StyleType:         req.StyleType,
-		NegativePrompt:    req.NegativePrompt,
-		NumImages:         req.NumImages,
-		ColorPalette:      req.ColorPalette,
-	}})
-	return body, "application/json", err
-}
-
 // decodeImages turns a successful answer into images. A 200 we cannot read
 // is treated as a transient upstream fault: proxies and partial outages
 // produce these, and the request itself was fine.
-func decodeImages(what string, raw []byte) ([]messages.Image, error) {
+func decodeImages(what string, raw []byte) ([]messages.Image, *messages.Error) {
 	var resp apiResponse
 	if err := json.Unmarshal(raw, &resp); err != nil {
 		return nil, messages.Transient(messages.CodeUpstreamUnavailable, fmt.Errorf("%s: unreadable response: %w", what, err))

@@ -1,7 +1,6 @@
 package ideogram
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -10,7 +9,6 @@ import (
 	"reflect"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,28 +16,10 @@ import (
 	"github.com/ideobus/ideobus/messages"
 )
 
-// recorded is what the API saw of one request.
-type recorded struct {
-	method, path string
-	header       http.Header
-	body         []byte
-}
-
 // TestGenerateContract checks the request the client puts on the wire: the
 // simulator is fronted by a recorder, then answers as usual.
 func TestGenerateContract(t *testing.T) {
-	sim := NewSimulator(SimOptions{APIKey: testKey})
-	var mu sync.Mutex
-	var got []recorded
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		mu.Lock()
-		got = append(got, recorded{r.Method, r.URL.Path, r.Header.Clone(), body})
-		mu.Unlock()
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		sim.ServeHTTP(w, r)
-	}))
-	defer srv.Close()
+	_, srv, rec := recordedSim(t, SimOptions{})
 	c, _ := newTestClient(t, srv.URL, nil)
 
 	req := messages.GenerationRequest{
@@ -62,6 +42,7 @@ func TestGenerateContract(t *testing.T) {
 	if len(images) != 2 {
 		t.Fatalf("got %d images, want 2", len(images))
 	}
+	got := rec.take()
 	if len(got) != 1 {
 		t.Fatalf("API saw %d requests, want 1", len(got))
 	}
@@ -97,14 +78,13 @@ func TestGenerateContract(t *testing.T) {
 	}
 
 	// A minimal request sends only the prompt and the explicit default model.
-	got = nil
 	if _, err := c.Generate(context.Background(), messages.GenerationRequest{Prompt: "minimal"}, handlers.Inputs{}); err != nil {
 		t.Fatalf("Generate minimal: %v", err)
 	}
 	var minimal struct {
 		ImageRequest map[string]any `json:"image_request"`
 	}
-	json.Unmarshal(got[0].body, &minimal)
+	json.Unmarshal(rec.take()[0].body, &minimal)
 	keys := make([]string, 0, len(minimal.ImageRequest))
 	for k := range minimal.ImageRequest {
 		keys = append(keys, k)
@@ -261,21 +241,6 @@ func TestRetryNotify(t *testing.T) {
 	}
 	if len(events) != 2 || events[0].Attempt != 1 || events[1].Attempt != 2 || events[0].Op != "generate" || events[0].Err.Code != messages.CodeRateLimited {
 		t.Errorf("retry events %+v", events)
-	}
-}
-
-func TestUnsupportedOperation(t *testing.T) {
-	sim, srv := startSim(t, SimOptions{})
-	c, _ := newTestClient(t, srv.URL, nil)
-	for _, op := range []string{messages.OperationEdit, messages.OperationRemix, messages.OperationUpscale, messages.OperationReframe} {
-		_, err := c.Generate(context.Background(), messages.GenerationRequest{Operation: op, Prompt: "x", SourceImage: "https://example.com/a.png"}, handlers.Inputs{})
-		e := classified(t, err, messages.CodeInvalidRequest, false, 0)
-		if e.Message != "operation "+op+" not supported yet" {
-			t.Errorf("message %q", e.Message)
-		}
-	}
-	if sim.GenerateCalls() != 0 {
-		t.Errorf("unsupported operations reached the API")
 	}
 }
 

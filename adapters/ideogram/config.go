@@ -82,10 +82,14 @@ type Config struct {
 
 // RetryEvent describes a retry about to happen.
 type RetryEvent struct {
-	Op      string // "generate" or "download"
+	Op      string // a Route constant (e.g. "generate", "edit_v3") or "download"
 	Attempt int    // the attempt that failed, from 1
 	Wait    time.Duration
 	Err     *messages.Error
+	// MaybeBilled is true when the failed attempt may have run, and been
+	// billed, upstream (see AttemptsError.MaybeBilled). Observers can count
+	// these even when a later attempt succeeds.
+	MaybeBilled bool
 }
 
 // SimulatorConfig returns a Config that talks to a simulator at baseURL:

@@ -16,6 +16,12 @@ import (
 // goroutine until returned, and instrumenting every pixel access would make
 // -race runs of every test that renders an image an order of magnitude slower.
 func renderPNG(prompt string, seed int64, w, h int) []byte {
+	return encodePNG(renderImage(prompt, seed, w, h))
+}
+
+// renderImage is renderPNG before encoding; the edit, remix and reframe
+// renderings start from it.
+func renderImage(prompt string, seed int64, w, h int) *image.RGBA {
 	rng := newSplitMix(hashString(prompt) ^ uint64(seed)*0x9E3779B97F4A7C15 ^ uint64(w)<<32 ^ uint64(h))
 	img := image.NewRGBA(image.Rect(0, 0, w, h))
 	pal := newPalette(rng)
@@ -25,8 +31,7 @@ func renderPNG(prompt string, seed int64, w, h int) []byte {
 	paintSun(img, rng, pal, horizon)
 	paintSilhouettes(img, rng, pal, horizon)
 	grainAndVignette(img, rng)
-
-	return encodePNG(img)
+	return img
 }
 
 type rgb [3]float64
@@ -304,4 +309,11 @@ func (c *renderCache) get(key string, render func() []byte) []byte {
 	c.mu.Unlock()
 	e.once.Do(func() { e.data = render() })
 	return e.data
+}
+
+// forget drops key, so that a failed render is tried again next time.
+func (c *renderCache) forget(key string) {
+	c.mu.Lock()
+	delete(c.entries, key)
+	c.mu.Unlock()
 }

@@ -18,10 +18,21 @@ import (
 type AttemptsError struct {
 	Err      *messages.Error
 	Attempts int
+	// MaybeBilled is true when at least one failed attempt may have been
+	// executed, and charged, by Ideogram although no usable answer came
+	// back: the request went out and then timed out, the connection broke,
+	// a gateway answered 502/504, or a 200 could not be read. The generate
+	// stage records it in its ledger, so that an operator can reconcile the
+	// bill; a retry after such an attempt may pay a second time.
+	MaybeBilled bool
 }
 
 func (e *AttemptsError) Error() string {
-	return fmt.Sprintf("%s (%d attempt%s)", e.Err, e.Attempts, plural(e.Attempts))
+	s := fmt.Sprintf("%s (%d attempt%s", e.Err, e.Attempts, plural(e.Attempts))
+	if e.MaybeBilled {
+		s += ", may have been billed"
+	}
+	return s + ")"
 }
 
 func (e *AttemptsError) Unwrap() error { return e.Err }
@@ -35,6 +46,21 @@ func Attempts(err error) int {
 	}
 	return 0
 }
+
+// MaybeBilled reports whether an error from this package says that Ideogram
+// may have executed (and billed) a failed call; false for any other error.
+func MaybeBilled(err error) bool {
+	var ae *AttemptsError
+	return errors.As(err, &ae) && ae.MaybeBilled
+}
+
+// maybeBilledError marks the failure of one attempt that may nevertheless
+// have run upstream: the request was written and its answer was lost or
+// unusable. It stays retryable or not as its *messages.Error says.
+type maybeBilledError struct{ err *messages.Error }
+
+func (e *maybeBilledError) Error() string { return e.err.Error() }
+func (e *maybeBilledError) Unwrap() error { return e.err }
 
 func plural(n int) string {
 	if n == 1 {
@@ -58,27 +84,34 @@ func (c *Client) retry(ctx context.Context, op string, call func(context.Context
 		Clock:               backoff.SystemClock,
 	}, uint64(c.cfg.MaxAttempts-1))
 	b.Reset()
+	billed := false
 	for attempt := 1; ; attempt++ {
 		err := call(ctx)
 		if err == nil {
 			return attempt, nil
 		}
 		e := messages.Classify(err)
+		var mb *maybeBilledError
+		thisBilled := errors.As(err, &mb)
+		billed = billed || thisBilled
+		fail := func(e *messages.Error) (int, error) {
+			return attempt, &AttemptsError{Err: e, Attempts: attempt, MaybeBilled: billed}
+		}
 		if ctx.Err() != nil {
 			// The caller gave up (shutdown or its own deadline): report that,
 			// not whatever the aborted request happened to fail with.
-			return attempt, &AttemptsError{Err: contextError(ctx), Attempts: attempt}
+			return fail(contextError(ctx))
 		}
 		wait := b.NextBackOff()
 		if !e.Retryable || wait == backoff.Stop || e.RetryAfter > c.cfg.MaxRetryAfter {
-			return attempt, &AttemptsError{Err: e, Attempts: attempt}
+			return fail(e)
 		}
 		wait = max(wait, e.RetryAfter)
 		if c.cfg.OnRetry != nil {
-			c.cfg.OnRetry(RetryEvent{Op: op, Attempt: attempt, Wait: wait, Err: e})
+			c.cfg.OnRetry(RetryEvent{Op: op, Attempt: attempt, Wait: wait, Err: e, MaybeBilled: thisBilled})
 		}
 		if c.cfg.Sleep(ctx, wait) != nil {
-			return attempt, &AttemptsError{Err: contextError(ctx), Attempts: attempt}
+			return fail(contextError(ctx))
 		}
 	}
 }

@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"regexp"
-	"strconv"
 	"strings"
 	"time"
 
@@ -17,131 +15,99 @@ import (
 const (
 	msgUnauthorized = "Unauthorized: missing or invalid Api-Key header"
 	msgSafety       = "Prompt or provided image failed the safety checks"
-	msgRateLimited  = "Too many requests: the number of in-flight requests exceeds your limit"
+	msgRateLimited  = "Too many requests: the number of in-flight images exceeds your limit"
 	msgServerError  = "Internal server error"
 	msgUnavailable  = "Service temporarily unavailable"
+	msgNoFunds      = "Insufficient funds: add credits to continue"
+	msgDailyLimit   = "Daily spending limit reached for your organization"
 	magicSuffix     = ", cinematic lighting, highly detailed, shallow depth of field"
 	maxRequestBytes = 1 << 20
 )
 
-var triggerPattern = regexp.MustCompile(`(?i)\[sim:([^\]]*)\]`)
-
-// triggers are the test instructions found in a prompt.
-type triggers struct {
-	unsafe      bool          // [sim:unsafe]: 422 safety rejection
-	unsafeImage bool          // [sim:unsafe-image]: the last image is withheld
-	timeout     bool          // [sim:timeout]: hang until the client gives up
-	expiredURL  bool          // [sim:expired-url]: URLs already expired
-	status      int           // [sim:503] or [sim:429x2]: answer this status
-	statusTimes int           // ... only for the first statusTimes calls (0: always)
-	retryAfter  string        // [sim:retry-after=3]: Retry-After value on 429/5xx
-	latency     time.Duration // [sim:latency=300ms]: extra latency
-}
-
-func parseTriggers(prompt string) triggers {
-	t := triggers{retryAfter: "0"}
-	for _, m := range triggerPattern.FindAllStringSubmatch(prompt, -1) {
-		tok := strings.ToLower(strings.TrimSpace(m[1]))
-		switch {
-		case tok == "unsafe":
-			t.unsafe = true
-		case tok == "unsafe-image":
-			t.unsafeImage = true
-		case tok == "timeout":
-			t.timeout = true
-		case tok == "expired-url":
-			t.expiredURL = true
-		case strings.HasPrefix(tok, "retry-after="):
-			t.retryAfter = strings.TrimPrefix(tok, "retry-after=")
-		case strings.HasPrefix(tok, "latency="):
-			t.latency, _ = time.ParseDuration(strings.TrimPrefix(tok, "latency="))
-		default:
-			code, times, _ := strings.Cut(tok, "x")
-			if n, err := strconv.Atoi(code); err == nil && n >= 400 && n <= 599 {
-				t.status = n
-				t.statusTimes, _ = strconv.Atoi(times)
-			}
+// serve answers one API route. Every route runs the same steps, in the
+// order the real API applies them: authentication, request parsing and
+// validation (400), the in-flight limit (429), then the render's latency,
+// then the prompt's test triggers and random faults, then the images.
+func (s *Simulator) serve(rt route) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		s.count(rt.name)
+		if s.opts.APIKey != "" && subtle.ConstantTimeCompare([]byte(r.Header.Get("Api-Key")), []byte(s.opts.APIKey)) != 1 {
+			writeAPIError(w, http.StatusUnauthorized, apiError{Error: msgUnauthorized})
+			return
 		}
-	}
-	return t
-}
+		q, problems := s.parse(rt, w, r)
+		if len(problems) == 0 {
+			problems = validate(rt, q)
+		}
+		if len(problems) > 0 {
+			writeAPIError(w, http.StatusBadRequest, apiError{Error: "Invalid input: " + strings.Join(problems, "; ")})
+			return
+		}
 
-func (s *Simulator) handleGenerate(w http.ResponseWriter, r *http.Request) {
-	s.count(RouteGenerate)
-	if s.opts.APIKey != "" && subtle.ConstantTimeCompare([]byte(r.Header.Get("Api-Key")), []byte(s.opts.APIKey)) != 1 {
-		writeAPIError(w, http.StatusUnauthorized, apiError{Error: msgUnauthorized})
-		return
-	}
-	var body apiRequest
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxRequestBytes))
-	if err := dec.Decode(&body); err != nil {
-		writeAPIError(w, http.StatusBadRequest, apiError{Error: "Invalid request body: " + err.Error()})
-		return
-	}
-	req := body.ImageRequest
-	if problems := validateImageRequest(req); len(problems) > 0 {
-		writeAPIError(w, http.StatusBadRequest, apiError{Error: "Invalid input: " + strings.Join(problems, "; ")})
-		return
-	}
+		trig := parseTriggers(q.prompt)
+		s.mu.Lock()
+		s.promptCalls[q.prompt]++
+		nth := s.promptCalls[q.prompt]
+		random429 := s.opts.FaultRate429 > 0 && s.rng.Float64() < s.opts.FaultRate429
+		random5xx := s.opts.FaultRate5xx > 0 && s.rng.Float64() < s.opts.FaultRate5xx
+		latency := s.latency()
+		s.mu.Unlock()
 
-	trig := parseTriggers(req.Prompt)
-	s.mu.Lock()
-	s.promptCalls[req.Prompt]++
-	nth := s.promptCalls[req.Prompt]
-	random429 := s.opts.FaultRate429 > 0 && s.rng.Float64() < s.opts.FaultRate429
-	random5xx := s.opts.FaultRate5xx > 0 && s.rng.Float64() < s.opts.FaultRate5xx
-	s.mu.Unlock()
+		n := q.images()
+		if !s.acquire(n) {
+			// Documented without a Retry-After: the client backs off.
+			writeStatus(w, http.StatusTooManyRequests, "none", "")
+			return
+		}
+		defer s.release(n)
 
-	if !s.wait(r.Context(), s.opts.Latency+trig.latency) {
-		s.interrupted(w, r)
-		return
-	}
-	switch {
-	case trig.timeout:
-		// Hang like an overloaded upstream: the client's deadline decides.
-		if s.wait(r.Context(), s.opts.MaxHang) {
-			writeAPIError(w, http.StatusGatewayTimeout, apiError{Error: "Generation timed out"})
-		} else {
+		if !s.wait(r.Context(), latency+trig.latency) {
 			s.interrupted(w, r)
+			return
 		}
-		return
-	case trig.status != 0 && (trig.statusTimes == 0 || nth <= trig.statusTimes):
-		writeStatus(w, trig.status, trig.retryAfter)
-		return
-	case random429:
-		writeStatus(w, http.StatusTooManyRequests, "0")
-		return
-	case random5xx:
-		writeStatus(w, http.StatusServiceUnavailable, "0")
-		return
-	case trig.unsafe:
-		writeAPIError(w, http.StatusUnprocessableEntity, apiError{Error: msgSafety})
-		return
+		switch {
+		case trig.timeout:
+			// Hang like an overloaded upstream: the client's deadline decides.
+			if s.wait(r.Context(), s.opts.MaxHang) {
+				writeAPIError(w, http.StatusGatewayTimeout, apiError{Error: "Generation timed out"})
+			} else {
+				s.interrupted(w, r)
+			}
+			return
+		case trig.status != 0 && (trig.statusTimes == 0 || nth <= trig.statusTimes):
+			writeStatus(w, trig.status, trig.retryAfter, trig.reject)
+			return
+		case random429:
+			writeStatus(w, http.StatusTooManyRequests, "0", "")
+			return
+		case random5xx:
+			writeStatus(w, http.StatusServiceUnavailable, "0", "")
+			return
+		case trig.unsafe:
+			writeAPIError(w, http.StatusUnprocessableEntity, apiError{Error: msgSafety})
+			return
+		}
+		resp := s.respond(r, rt, q, trig)
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(resp)
 	}
-	resp := s.generate(r, req, trig)
-	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(resp)
 }
 
-// generate builds the answer: one entry per image, each with its own seed
+// respond builds the answer: one entry per image, each with its own seed
 // and a signed URL to its rendering.
-func (s *Simulator) generate(r *http.Request, req apiImageRequest, trig triggers) apiResponse {
-	n := 1
-	if req.NumImages != nil {
-		n = *req.NumImages
-	}
+func (s *Simulator) respond(r *http.Request, rt route, q simRequest, trig triggers) apiResponse {
+	n := q.images()
 	// Without a seed the API picks one; picking it from the prompt keeps the
 	// simulator deterministic.
-	seed := int64(hashString(req.Prompt) % (messages.MaxSeed + 1))
-	if req.Seed != nil {
-		seed = *req.Seed
+	seed := int64(hashString(q.prompt) % (messages.MaxSeed + 1))
+	if q.seed != nil {
+		seed = *q.seed
 	}
-	width, height := messages.GenerationRequest{AspectRatio: req.AspectRatio, Resolution: req.Resolution}.OutputSize()
-	prompt := req.Prompt
-	if req.MagicPromptOption == "ON" {
+	prompt := q.prompt
+	if q.magic == "ON" {
 		prompt += magicSuffix
 	}
-	style := req.StyleType
+	style := q.styleType
 	if style == "" {
 		style = "AUTO"
 	}
@@ -150,49 +116,89 @@ func (s *Simulator) generate(r *http.Request, req apiImageRequest, trig triggers
 	if trig.expiredURL {
 		exp = now.Add(-time.Minute)
 	}
+	spec := imageSpec{op: rt.op, prompt: q.prompt}
+	spec.w, spec.h = outputSize(rt, q)
+	if rt.op == messages.OperationRemix {
+		spec.weight = defaultImageWeight
+		if q.imageWeight != nil {
+			spec.weight = *q.imageWeight
+		}
+	}
+	if q.image != nil {
+		q.image.expires = exp
+		spec.source = s.keepUpload(q.image)
+	}
+	if q.mask != nil {
+		q.mask.expires = exp
+		spec.mask = s.keepUpload(q.mask)
+	}
 	base := s.publicBase(r)
 	resp := apiResponse{Created: now.UTC().Format(time.RFC3339Nano), Data: make([]apiImage, n)}
 	for i := range n {
 		// Each image gets its own seed, so that re-running with a returned
 		// seed reproduces that image, as with the real API.
-		imgSeed := (seed + int64(i)) % (messages.MaxSeed + 1)
+		sp := spec
+		sp.seed = (seed + int64(i)) % (messages.MaxSeed + 1)
 		item := apiImage{
 			Prompt:      prompt,
-			Resolution:  fmt.Sprintf("%dx%d", width, height),
+			Resolution:  fmt.Sprintf("%dx%d", sp.w, sp.h),
 			IsImageSafe: !(trig.unsafeImage && i == n-1),
-			Seed:        imgSeed,
+			Seed:        sp.seed,
 			StyleType:   style,
 		}
 		if item.IsImageSafe {
-			item.URL = s.imageURL(base, imageSpec{prompt: req.Prompt, seed: imgSeed, w: width, h: height}, exp)
+			item.URL = s.imageURL(base, sp, exp)
 		}
 		resp.Data[i] = item
 	}
 	return resp
 }
 
+// outputSize is the size a validated request renders at: edit keeps the
+// source's size, upscale doubles it, the others follow resolution or
+// aspect ratio (1024x1024 by default).
+func outputSize(rt route, q simRequest) (int, int) {
+	switch rt.op {
+	case messages.OperationEdit:
+		return q.image.w, q.image.h
+	case messages.OperationUpscale:
+		return upscaleSize(q.image.w, q.image.h)
+	}
+	if wh, ok := q.resolutionSize(); ok {
+		return wh[0], wh[1]
+	}
+	if wh, ok := q.aspectSize(); ok {
+		return wh[0], wh[1]
+	}
+	return 1024, 1024
+}
+
 // interrupted answers a call cut short by Close; one cut short by its
 // client has nobody left to answer.
 func (s *Simulator) interrupted(w http.ResponseWriter, r *http.Request) {
 	if r.Context().Err() == nil {
-		writeStatus(w, http.StatusServiceUnavailable, "none")
+		writeStatus(w, http.StatusServiceUnavailable, "none", "")
 	}
 }
 
 // writeStatus answers with the error body the API sends for status.
-func writeStatus(w http.ResponseWriter, status int, retryAfter string) {
+// reject overrides the default reject_reason of 402 (insufficient_funds)
+// and 429 (inflight_limit).
+func writeStatus(w http.ResponseWriter, status int, retryAfter, reject string) {
 	body := apiError{Error: http.StatusText(status)}
 	switch {
 	case status == http.StatusUnauthorized:
 		body.Error = msgUnauthorized
+	case status == http.StatusPaymentRequired && reject == rejectDailyLimit:
+		body = apiError{Error: msgDailyLimit, RejectReason: rejectDailyLimit}
 	case status == http.StatusPaymentRequired:
-		body = apiError{Error: "Insufficient funds: add credits to continue", RejectReason: "insufficient_funds"}
+		body = apiError{Error: msgNoFunds, RejectReason: rejectInsufficientFunds}
 	case status == http.StatusForbidden:
 		body.Error = "Your organization does not have access to this endpoint"
 	case status == http.StatusUnprocessableEntity:
 		body.Error = msgSafety
 	case status == http.StatusTooManyRequests:
-		body.Error = msgRateLimited
+		body = apiError{Error: msgRateLimited, RejectReason: rejectInflightLimit}
 	case status == http.StatusServiceUnavailable:
 		body.Error = msgUnavailable
 	case status >= 500:
@@ -208,68 +214,4 @@ func writeAPIError(w http.ResponseWriter, status int, body apiError) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	json.NewEncoder(w).Encode(body)
-}
-
-// validateImageRequest applies the API's documented input rules and lists
-// every problem, as a 400 would.
-func validateImageRequest(r apiImageRequest) []string {
-	var p []string
-	enum := func(field, v string, allowed []string) {
-		if v != "" && !isOneOf(v, allowed) {
-			p = append(p, fmt.Sprintf("%s: %q is not one of %s", field, v, strings.Join(allowed, ", ")))
-		}
-	}
-	if strings.TrimSpace(r.Prompt) == "" {
-		p = append(p, "prompt: field required")
-	} else if len(r.Prompt) > messages.MaxPromptBytes {
-		p = append(p, "prompt: too long")
-	}
-	if len(r.NegativePrompt) > messages.MaxPromptBytes {
-		p = append(p, "negative_prompt: too long")
-	}
-	enum("model", r.Model, messages.Models)
-	enum("aspect_ratio", r.AspectRatio, messages.AspectRatioSet)
-	enum("magic_prompt_option", r.MagicPromptOption, messages.MagicPrompts)
-	enum("style_type", r.StyleType, messages.StyleTypes)
-	if r.StyleType != "" && strings.HasPrefix(r.Model, "V_1") {
-		p = append(p, "style_type: not supported by model "+r.Model)
-	}
-	if _, ok := messages.Resolutions[r.Resolution]; r.Resolution != "" && !ok {
-		p = append(p, fmt.Sprintf("resolution: %q is not a supported resolution", r.Resolution))
-	}
-	if r.Resolution != "" && r.AspectRatio != "" {
-		p = append(p, "resolution: cannot be used together with aspect_ratio")
-	}
-	if r.Seed != nil && (*r.Seed < 0 || *r.Seed > messages.MaxSeed) {
-		p = append(p, fmt.Sprintf("seed: must be between 0 and %d", messages.MaxSeed))
-	}
-	if r.NumImages != nil && (*r.NumImages < 1 || *r.NumImages > messages.MaxNumImages) {
-		p = append(p, fmt.Sprintf("num_images: must be between 1 and %d", messages.MaxNumImages))
-	}
-	if c := r.ColorPalette; c != nil {
-		switch {
-		case c.Name != "" && len(c.Members) > 0:
-			p = append(p, "color_palette: give either name or members")
-		case c.Name == "" && len(c.Members) == 0:
-			p = append(p, "color_palette: needs name or members")
-		}
-		enum("color_palette.name", c.Name, messages.PaletteNames)
-		for i, m := range c.Members {
-			if !hexColor.MatchString(m.ColorHex) {
-				p = append(p, fmt.Sprintf("color_palette.members[%d].color_hex: must be #RRGGBB", i))
-			}
-		}
-	}
-	return p
-}
-
-var hexColor = regexp.MustCompile(`^#[0-9A-Fa-f]{6}$`)
-
-func isOneOf(v string, list []string) bool {
-	for _, s := range list {
-		if s == v {
-			return true
-		}
-	}
-	return false
 }

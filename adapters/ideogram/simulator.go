@@ -13,23 +13,29 @@ import (
 	"time"
 )
 
-// Routes counted by Simulator.Calls.
-const (
-	RouteGenerate = "generate" // POST /generate
-	RouteImage    = "image"    // GET /images/ephemeral/{id}.png
-)
-
 // renderCacheEntries bounds the render cache: at 3-4 MB per image, enough
 // for a test's working set without holding hundreds of megabytes.
 const renderCacheEntries = 16
 
 // SimOptions configures a Simulator. The zero value is a working simulator
-// without authentication, latency or faults.
+// without authentication, latency, faults or in-flight limit.
 type SimOptions struct {
 	// APIKey, when set, is required in the Api-Key header (401 otherwise).
 	APIKey string
-	// Latency delays every generate answer, like a real render would.
-	Latency time.Duration
+	// Latency delays every API answer (all routes but image downloads), like
+	// a real render would. LatencyJitter spreads it uniformly over
+	// [Latency-LatencyJitter, Latency+LatencyJitter] (never below zero),
+	// drawn from the generator seeded with Seed.
+	Latency       time.Duration
+	LatencyJitter time.Duration
+	// InflightLimit is how many images may be in flight (accepted and not
+	// yet answered) at once, like Ideogram's per-organisation limit (10 by
+	// default there). A call whose num_images would exceed it answers 429
+	// with reject_reason inflight_limit. 0 means unlimited.
+	InflightLimit int
+	// MaxUploadBytes caps each uploaded image or mask (default
+	// MaxUploadBytes, 10 MB); a larger file answers 400.
+	MaxUploadBytes int64
 	// URLTTL is how long image URLs stay valid (default 1h).
 	URLTTL time.Duration
 	// PublicBaseURL is the root of the image URLs handed out. By default it
@@ -38,9 +44,9 @@ type SimOptions struct {
 	// Now is the simulator's clock (default time.Now); tests move it to
 	// expire URLs.
 	Now func() time.Time
-	// FaultRate429 and FaultRate5xx are the probabilities (0..1) that a
-	// generate call answers 429 or 503 at random, drawn from a generator
-	// seeded with Seed so a run can be replayed.
+	// FaultRate429 and FaultRate5xx are the probabilities (0..1) that an API
+	// call answers 429 (reject_reason inflight_limit) or 503 at random,
+	// drawn from a generator seeded with Seed so a run can be replayed.
 	FaultRate429 float64
 	FaultRate5xx float64
 	Seed         uint64
@@ -48,10 +54,11 @@ type SimOptions struct {
 	MaxHang time.Duration
 }
 
-// Simulator is an Ideogram-compatible HTTP server: the same POST /generate
-// request and response JSON and error bodies, with real PNG images behind
-// expiring signed URLs. Use it as an http.Handler (httptest.NewServer) or
-// start it on a listener with Start. It is safe for concurrent use.
+// Simulator is an Ideogram-compatible HTTP server: the same routes,
+// request parsing (JSON and multipart), response and error bodies, with real
+// PNG images behind expiring signed URLs. Use it as an http.Handler
+// (httptest.NewServer) or start it on a listener with Start. It is safe for
+// concurrent use.
 type Simulator struct {
 	opts   SimOptions
 	mux    *http.ServeMux
@@ -63,6 +70,10 @@ type Simulator struct {
 	calls       map[string]int
 	promptCalls map[string]int
 	images      map[string]imageSpec
+	uploads     map[string]*storedUpload
+	inflight    int // images accepted and not yet answered
+	maxInflight int
+	rejected    int // calls refused for the in-flight limit
 	srv         *http.Server
 	startedURL  string
 	closeOnce   sync.Once
@@ -81,6 +92,9 @@ func NewSimulator(opts SimOptions) *Simulator {
 	if opts.MaxHang <= 0 {
 		opts.MaxHang = 2 * time.Minute
 	}
+	if opts.MaxUploadBytes <= 0 {
+		opts.MaxUploadBytes = MaxUploadBytes
+	}
 	opts.PublicBaseURL = strings.TrimRight(opts.PublicBaseURL, "/")
 	s := &Simulator{
 		opts:        opts,
@@ -91,10 +105,13 @@ func NewSimulator(opts SimOptions) *Simulator {
 		calls:       map[string]int{},
 		promptCalls: map[string]int{},
 		images:      map[string]imageSpec{},
+		uploads:     map[string]*storedUpload{},
 		renders:     renderCache{max: renderCacheEntries},
 	}
 	rand.Read(s.key) // never fails (crypto/rand panics instead)
-	s.mux.HandleFunc("POST /generate", s.handleGenerate)
+	for _, rt := range routeTable {
+		s.mux.Handle("POST "+rt.path, s.serve(rt))
+	}
 	s.mux.HandleFunc("GET /images/ephemeral/{file}", s.handleImage)
 	return s
 }
@@ -145,29 +162,96 @@ func (s *Simulator) Close() error {
 	return nil
 }
 
-// Calls reports how many requests a route (RouteGenerate, RouteImage) got,
-// failed ones included.
+// Calls reports how many requests a route (a Route constant) got, failed
+// and refused ones included.
 func (s *Simulator) Calls(route string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.calls[route]
 }
 
-// GenerateCalls reports how many generate requests arrived: the number of
-// times a real deployment would have been billed, at most.
-func (s *Simulator) GenerateCalls() int { return s.Calls(RouteGenerate) }
+// GenerateCalls reports how many API requests arrived on every route but
+// image downloads, i.e. every call the generate stage makes whatever the
+// operation: the number of times a real deployment would have been billed,
+// at most.
+func (s *Simulator) GenerateCalls() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for route, c := range s.calls {
+		if route != RouteImage {
+			n += c
+		}
+	}
+	return n
+}
 
-// PromptCalls reports how many generate requests carried exactly prompt.
+// PromptCalls reports how many API requests carried exactly prompt.
 func (s *Simulator) PromptCalls(prompt string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.promptCalls[prompt]
 }
 
+// Inflight reports how many images are in flight now.
+func (s *Simulator) Inflight() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.inflight
+}
+
+// MaxInflight reports the most images that were ever in flight at once:
+// with a client that budgets its in-flight images, it never exceeds the
+// budget.
+func (s *Simulator) MaxInflight() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.maxInflight
+}
+
+// InflightRejections reports how many calls were refused with 429
+// inflight_limit because of SimOptions.InflightLimit (random 429 faults
+// and triggers not included).
+func (s *Simulator) InflightRejections() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.rejected
+}
+
 func (s *Simulator) count(route string) {
 	s.mu.Lock()
 	s.calls[route]++
 	s.mu.Unlock()
+}
+
+// acquire admits n more images in flight, or reports that the limit would
+// be exceeded. A call whose num_images alone exceeds the limit can never
+// be admitted, as with the real API.
+func (s *Simulator) acquire(n int) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if lim := s.opts.InflightLimit; lim > 0 && s.inflight+n > lim {
+		s.rejected++
+		return false
+	}
+	s.inflight += n
+	s.maxInflight = max(s.maxInflight, s.inflight)
+	return true
+}
+
+func (s *Simulator) release(n int) {
+	s.mu.Lock()
+	s.inflight -= n
+	s.mu.Unlock()
+}
+
+// latency draws one call's latency. The caller holds s.mu (for the rng).
+func (s *Simulator) latency() time.Duration {
+	d := s.opts.Latency
+	if j := s.opts.LatencyJitter; j > 0 {
+		d += time.Duration((s.rng.Float64()*2 - 1) * float64(j))
+	}
+	return max(d, 0)
 }
 
 // publicBase is the root of image URLs for a request.

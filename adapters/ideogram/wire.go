@@ -7,8 +7,9 @@ import (
 	"github.com/ideobus/ideobus/messages"
 )
 
-// The JSON shapes below follow Ideogram's documented legacy endpoints. The
-// client and the simulator share them, so the two cannot drift apart.
+// The JSON shapes below follow Ideogram's documented legacy endpoints; the
+// multipart field names live with the routes (routes.go). The client and
+// the simulator share them, so the two cannot drift apart.
 
 // apiRequest is the body of POST /generate.
 type apiRequest struct {
@@ -26,6 +27,25 @@ type apiImageRequest struct {
 	NegativePrompt    string                 `json:"negative_prompt,omitempty"`
 	NumImages         *int                   `json:"num_images,omitempty"`
 	ColorPalette      *messages.ColorPalette `json:"color_palette,omitempty"`
+}
+
+// apiRemixRequest is the image_request part of the legacy POST /remix: the
+// generate fields plus the weight of the uploaded image.
+type apiRemixRequest struct {
+	apiImageRequest
+	ImageWeight *int `json:"image_weight,omitempty"`
+}
+
+// apiUpscaleRequest is the image_request part of POST /upscale
+// (UpscaleInitialImageRequest): an optional prompt and how far the result
+// may stray from the upload.
+type apiUpscaleRequest struct {
+	Prompt            string `json:"prompt,omitempty"`
+	Resemblance       *int   `json:"resemblance,omitempty"`
+	Detail            *int   `json:"detail,omitempty"`
+	MagicPromptOption string `json:"magic_prompt_option,omitempty"`
+	NumImages         *int   `json:"num_images,omitempty"`
+	Seed              *int64 `json:"seed,omitempty"`
 }
 
 // apiResponse is the body of a successful generation. Created stays a
@@ -48,10 +68,41 @@ type apiImage struct {
 }
 
 // apiError is the error body the simulator writes: {"error": "..."}, plus
-// reject_reason on 402 as the API documents.
+// reject_reason on 402 and 429 as the API documents.
 type apiError struct {
 	Error        string `json:"error"`
 	RejectReason string `json:"reject_reason,omitempty"`
+}
+
+// Documented reject_reason values.
+const (
+	rejectInsufficientFunds = "insufficient_funds" // 402: the balance is spent
+	rejectDailyLimit        = "daily_limit"        // 402: the organisation's daily cap is reached
+	rejectInflightLimit     = "inflight_limit"     // 429: too many images in flight
+)
+
+// rejectReason extracts reject_reason from an error body, "" when absent.
+func rejectReason(body []byte) string {
+	var e struct {
+		RejectReason string `json:"reject_reason"`
+	}
+	if json.Unmarshal(body, &e) != nil {
+		return ""
+	}
+	return e.RejectReason
+}
+
+// isValidationDetail reports whether body is a FastAPI validation error
+// ({"detail": [{"loc": [...], "msg": ...}]}), which some gateways answer
+// with 422. That 422 is about the request's shape, not its content.
+func isValidationDetail(body []byte) bool {
+	var v struct {
+		Detail []struct {
+			Loc []any  `json:"loc"`
+			Msg string `json:"msg"`
+		} `json:"detail"`
+	}
+	return json.Unmarshal(body, &v) == nil && len(v.Detail) > 0 && len(v.Detail[0].Loc) > 0
 }
 
 // errorText extracts a human message from an error body. Ideogram's bodies

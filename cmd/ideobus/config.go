@@ -75,7 +75,7 @@ var settings = []setting{
 	{"IDEOBUS_DATA_DIR", "data-dir", "folder for embedded peers' data (objects, broker log)", false, func(c *config) *string { return &c.DataDir }, ""},
 	{"IDEOBUS_DEFAULT_VARIANTS", "default-variants", "variants rendered when a request names none (comma-separated preset names)", false, func(c *config) *string { return &c.Variants }, ""},
 	{"IDEOBUS_EMBEDDED_CDN_ADDR", "embedded-cdn-addr", "listen address of the embedded CDN, e.g. 0.0.0.0:8080 (default: a free loopback port)", false, func(c *config) *string { return &c.EmbeddedCDNAddr }, ""},
-	{"IDEOBUS_KAFKA_PARTITIONS", "partitions", "partitions of topics ideobus creates; at least the in-flight budget, so the generate stage can fill it", false, func(c *config) *string { return &c.Partitions }, "12"},
+	{"IDEOBUS_KAFKA_PARTITIONS", "partitions", "partitions of topics ideobus creates; several times the in-flight budget, since each partition is handled one message at a time", false, func(c *config) *string { return &c.Partitions }, "48"},
 	{"IDEOGRAM_INFLIGHT_IMAGES", "inflight-images", "images in flight at Ideogram at once, across the generate stage (your organisation's limit)", false, func(c *config) *string { return &c.InflightImages }, "10"},
 	{"IDEOBUS_SIM_LATENCY", "sim-latency", "embedded Ideogram simulator: latency per call, e.g. 500ms", false, func(c *config) *string { return &c.SimLatency }, ""},
 	{"IDEOBUS_SIM_LATENCY_JITTER", "sim-latency-jitter", "embedded Ideogram simulator: uniform jitter added to the latency, e.g. 200ms", false, func(c *config) *string { return &c.SimJitter }, ""},

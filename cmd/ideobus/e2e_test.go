@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ideobus/ideobus/adapters/ideogram"
 	"github.com/ideobus/ideobus/messages"
 )
 
@@ -138,4 +139,45 @@ func get(ctx context.Context, url string) ([]byte, error) {
 		return nil, fmt.Errorf("GET %s: %s", url, resp.Status)
 	}
 	return io.ReadAll(resp.Body)
+}
+
+// TestDemoUnderFaults runs the demo with the simulator answering 20% of calls
+// with 429 and 5% with 5xx: every ordinary request still completes, and every
+// request with the safety trigger fails with content_filtered, not
+// retryable, at stage generate.
+func TestDemoUnderFaults(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cfg := config{Embedded: "kafka,ideogram,storage,cdn", DataDir: t.TempDir(), ConsumerGroup: "ideobus-faults", RetryAttempts: 3,
+		CloseTimeout: 10 * time.Second, SimFault429: "0.2", SimFault5xx: "0.05"}
+	var reqs []messages.GenerationRequest
+	for i := 0; i < 10; i++ {
+		reqs = append(reqs, messages.GenerationRequest{ID: fmt.Sprintf("fault-ok-%d", i), Prompt: fmt.Sprintf("storefront %d", i), Variants: []messages.VariantSpec{{Name: "thumbnail"}}})
+	}
+	for i := 0; i < 2; i++ {
+		reqs = append(reqs, messages.GenerationRequest{ID: fmt.Sprintf("fault-unsafe-%d", i), Prompt: fmt.Sprintf("forbidden %d [sim:unsafe]", i)})
+	}
+	var stdout, stderr bytes.Buffer
+	check := func(st *stack, outs []outcome) error {
+		if st.sim.Calls(ideogram.RouteGenerate) <= len(reqs) {
+			return fmt.Errorf("%d generate calls for %d requests: the fault injection did not bite", st.sim.Calls(ideogram.RouteGenerate), len(reqs))
+		}
+		for _, o := range outs {
+			unsafe := strings.HasPrefix(o.requestID, "fault-unsafe")
+			switch {
+			case unsafe && (o.failed == nil || o.failed.Code != messages.CodeContentFiltered || o.failed.Retryable || o.failed.Stage != messages.StageGenerate):
+				return fmt.Errorf("%s: want failed content_filtered, not retryable, stage generate; got %+v", o.requestID, o.failed)
+			case !unsafe && o.completed == nil:
+				return fmt.Errorf("%s did not complete: %+v", o.requestID, o.failed)
+			}
+		}
+		return nil
+	}
+	res, err := runDemo(ctx, cfg, demoRun{requests: reqs, stdout: &stdout, stderr: &stderr, afterOutcomes: check})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr.String())
+	}
+	if res.completed != 10 || res.failed != 2 {
+		t.Fatalf("completed=%d failed=%d, want 10 and 2", res.completed, res.failed)
+	}
 }

@@ -445,3 +445,71 @@ func waitFor(t *testing.T, timeout time.Duration, cond func() bool) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// failFirstGenerated fails the first publish of each request's generated
+// event: the generate stage has paid for the call but cannot hand the result
+// on, so the request message is not acked and comes back, exactly as after a
+// crash between the API call and the ack.
+type failFirstGenerated struct {
+	message.Publisher
+	mu     sync.Mutex
+	failed map[string]bool
+}
+
+func (f *failFirstGenerated) Publish(topic string, msgs ...*message.Message) error {
+	for _, m := range msgs {
+		if m.Metadata.Get(messages.HeaderType) != messages.TypeGenerated {
+			continue
+		}
+		id := m.Metadata.Get(messages.HeaderSubject)
+		f.mu.Lock()
+		first := !f.failed[id]
+		f.failed[id] = true
+		f.mu.Unlock()
+		if first {
+			return fmt.Errorf("injected: broker unavailable while publishing %s", id)
+		}
+	}
+	return f.Publisher.Publish(topic, msgs...)
+}
+
+// TestIntegrationNoDoubleBilling delivers each request twice (the same ID
+// published twice) and makes the first hand-off of every generated event
+// fail after the paid call, so each request is processed at least three
+// times. The ledger must keep Ideogram at exactly one call per request ID.
+func TestIntegrationNoDoubleBilling(t *testing.T) {
+	st := testStack(t, ideogram.SimOptions{})
+	pub, err := st.publisher()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := st.router(&failFirstGenerated{Publisher: pub, failed: map[string]bool{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = r.Run(context.Background()) }()
+	defer r.Close()
+	<-r.Running()
+	outs := collectOutcomes(t, st)
+
+	reqs := requests("billing", 5)
+	ids := submit(t, pub, st, reqs...)
+	submit(t, pub, st, reqs...) // the same IDs again: a producer retry or replay
+	outs.wait(t, 2*time.Minute, ids...)
+	// Let any second delivery finish too before counting.
+	waitFor(t, time.Minute, func() bool {
+		outs.mu.Lock()
+		defer outs.mu.Unlock()
+		n := 0
+		for _, id := range ids {
+			n += len(outs.byID[id])
+		}
+		return n >= 2*len(ids)
+	})
+	outs.checkExactlyOneEach(t, ids)
+	for _, rq := range reqs {
+		if n := st.sim.PromptCalls(rq.Prompt); n != 1 {
+			t.Errorf("%s: %d generate calls, want exactly 1", rq.ID, n)
+		}
+	}
+}

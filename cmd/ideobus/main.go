@@ -86,6 +86,6 @@ Exit codes: 0 success, 1 a job failed, 2 usage or configuration error,
 		},
 	}
 	logOpts.bind(root.PersistentFlags())
-	root.AddCommand(newDemoCmd(), newServeCmd(), newSubmitCmd(), newWatchCmd())
+	root.AddCommand(newDemoCmd(), newServeCmd(), newSubmitCmd(), newWatchCmd(), newLoadtestCmd())
 	return root
 }

@@ -58,6 +58,10 @@ func startStack(ctx context.Context, cfg config, opts stackOptions) (_ *stack, e
 	if err := cfg.validate(opts.kafkaOnly); err != nil {
 		return nil, usageErr(err)
 	}
+	nums, nerr := cfg.numbers()
+	if nerr != nil {
+		return nil, usageErr(nerr)
+	}
 	emb, _ := cfg.embeddedSet()
 	s := &stack{cfg: cfg, topics: cfg.topics(), log: slog.Default()}
 	defer func() {
@@ -77,6 +81,9 @@ func startStack(ctx context.Context, cfg config, opts stackOptions) (_ *stack, e
 	}
 	s.kafka = kafka.Defaults(brokers...)
 	s.kafka.ConsumerGroup = cfg.ConsumerGroup
+	if nums.partitions > 0 {
+		s.kafka.Partitions = nums.partitions
+	}
 	if err := s.kafka.Validate(); err != nil {
 		return nil, usageErr(err)
 	}
@@ -84,11 +91,28 @@ func startStack(ctx context.Context, cfg config, opts stackOptions) (_ *stack, e
 		return s, nil
 	}
 
-	if err := s.startIdeogram(emb["ideogram"], opts.sim); err != nil {
+	sim := opts.sim
+	if nums.simLatency > 0 {
+		sim.Latency = nums.simLatency
+	}
+	if nums.simJitter > 0 {
+		sim.LatencyJitter = nums.simJitter
+	}
+	if nums.simFault429 > 0 {
+		sim.FaultRate429 = nums.simFault429
+	}
+	if nums.simFault5xx > 0 {
+		sim.FaultRate5xx = nums.simFault5xx
+	}
+	if err := s.startIdeogram(emb["ideogram"], sim); err != nil {
 		return nil, err
 	}
 	if err := s.startStorage(ctx, emb["storage"], emb["cdn"]); err != nil {
 		return nil, err
+	}
+	s.ports.Budget = handlers.NewBudget(nums.inflight)
+	if nums.inflight == 0 {
+		s.ports.Budget = handlers.NewBudget(handlers.DefaultInflightImages)
 	}
 	s.ports.Resizer = imaging.New(imaging.Options{})
 	return s, nil
@@ -176,12 +200,20 @@ func (s *stack) startStorage(ctx context.Context, embStorage, embCDN bool) error
 		}
 	}
 	s.ports.Store = store
+	s.ports.Ledger = handlers.NewObjectLedger(store, s.keyPrefix())
 	c, err := cdn.New(ccfg)
 	if err != nil {
 		return usageErr(err)
 	}
 	s.ports.CDN = c
 	return nil
+}
+
+func (s *stack) keyPrefix() string {
+	if s.cfg.KeyPrefix != "" {
+		return s.cfg.KeyPrefix
+	}
+	return messages.DefaultKeyPrefix
 }
 
 func (s *stack) dataDir() string {
