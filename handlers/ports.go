@@ -81,3 +81,11 @@ type Ledger interface {
 type URLFetcher interface {
 	Fetch(ctx context.Context, url string) (Blob, error)
 }
+
+// Notifier delivers an outcome event (CloudEvents structured JSON) to a
+// request's callback URL, signed, and says how the delivery ended. A non-nil
+// error that is retryable means try again later (shutting down); any other
+// result is final.
+type Notifier interface {
+	Deliver(ctx context.Context, url, eventID, eventType string, body []byte) (messages.WebhookDelivery, error)
+}

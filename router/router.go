@@ -20,14 +20,18 @@ var AllStages = []string{messages.StageGenerate, messages.StageUpload, messages.
 
 // KnownStages are every stage Mount knows: the pipeline, then the stages
 // that follow the outcomes.
-var KnownStages = append(append([]string{}, AllStages...), messages.StageBatch)
+var KnownStages = append(append([]string{}, AllStages...), messages.StageBatch, messages.StageNotify)
 
 // DefaultStages are the stages mounted when Config.Stages is empty: the
-// pipeline, plus batch when the store can hold batch state.
+// pipeline, plus batch when the store can hold batch state and notify when
+// a Notifier is set.
 func DefaultStages(p Ports) []string {
 	st := append([]string{}, AllStages...)
 	if _, ok := p.Store.(handlers.BatchStore); ok {
 		st = append(st, messages.StageBatch)
+	}
+	if p.Notifier != nil {
+		st = append(st, messages.StageNotify)
 	}
 	return st
 }
@@ -39,6 +43,7 @@ type Ports struct {
 	Ledger     handlers.Ledger     // generate, optional: no double billing on redelivery
 	Budget     *handlers.Budget    // generate, optional: Ideogram's in-flight image limit
 	URLs       handlers.URLFetcher // generate, optional: source images by URL
+	Notifier   handlers.Notifier   // notify: webhooks to callback_url
 	Downloader handlers.Downloader // upload
 	Store      handlers.ObjectStore
 	Resizer    handlers.Resizer // resize
@@ -179,6 +184,8 @@ func stageHandlers(st string, cfg Config) ([]mounted, error) {
 	case messages.StageBatch:
 		bs, ok := p.Store.(handlers.BatchStore)
 		return onOutcomes(ok, "Store that can list and create conditionally (handlers.BatchStore)", handlers.NewBatch(bs, o), t.BatchCompleted)
+	case messages.StageNotify:
+		return onOutcomes(p.Notifier != nil, "Notifier", handlers.NewNotify(p.Notifier, p.Store, o), "")
 	}
 	return nil, fmt.Errorf("unknown stage %q (known: %s)", st, strings.Join(KnownStages, ", "))
 }

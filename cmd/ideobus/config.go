@@ -46,6 +46,9 @@ type config struct {
 	CFZoneID     string
 	CFAPIBaseURL string
 
+	WebhookSecrets string
+	WebhookAllow   string
+	FetchAllow     string
 	Partitions     string
 	InflightImages string
 	SimLatency     string
@@ -81,6 +84,9 @@ var settings = []setting{
 	{"IDEOBUS_SIM_LATENCY_JITTER", "sim-latency-jitter", "embedded Ideogram simulator: uniform jitter added to the latency, e.g. 200ms", false, func(c *config) *string { return &c.SimJitter }, ""},
 	{"IDEOBUS_SIM_FAULT_429", "sim-fault-429", "embedded Ideogram simulator: fraction of calls answered 429, e.g. 0.2", false, func(c *config) *string { return &c.SimFault429 }, ""},
 	{"IDEOBUS_SIM_FAULT_5XX", "sim-fault-5xx", "embedded Ideogram simulator: fraction of calls answered 5xx, e.g. 0.05", false, func(c *config) *string { return &c.SimFault5xx }, ""},
+	{"IDEOBUS_WEBHOOK_SECRETS", "webhook-secrets", "Standard Webhooks signing secrets (whsec_...), comma-separated, newest first; enables the notify stage (secret)", true, func(c *config) *string { return &c.WebhookSecrets }, ""},
+	{"IDEOBUS_WEBHOOK_ALLOW", "webhook-allow", "callback hosts, host:port or CIDRs exempt from the SSRF guard (e.g. an internal receiver)", false, func(c *config) *string { return &c.WebhookAllow }, ""},
+	{"IDEOBUS_FETCH_ALLOW", "fetch-allow", "source-image hosts, host:port or CIDRs exempt from the SSRF guard", false, func(c *config) *string { return &c.FetchAllow }, ""},
 	{"IDEOGRAM_API_KEY", "ideogram-api-key", "Ideogram API key (secret; prefer the environment variable)", true, func(c *config) *string { return &c.IdeogramAPIKey }, ""},
 	{"IDEOGRAM_BASE_URL", "ideogram-base-url", "Ideogram API base URL", false, func(c *config) *string { return &c.IdeogramBaseURL }, ""},
 	{"IDEOGRAM_IMAGE_HOSTS", "ideogram-image-hosts", "hosts result images may be downloaded from (comma-separated)", false, func(c *config) *string { return &c.IdeogramImageHosts }, ""},

@@ -2,7 +2,11 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"strings"
 	"sync"
@@ -13,6 +17,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/ideobus/ideobus/adapters/ideogram"
+	"github.com/ideobus/ideobus/adapters/webhook"
 	"github.com/ideobus/ideobus/messages"
 )
 
@@ -39,6 +44,11 @@ func TestMain(m *testing.M) {
 // the broker under test, with topics provisioned.
 func testStack(t *testing.T, sim ideogram.SimOptions) *stack {
 	t.Helper()
+	return testStackWith(t, sim, nil)
+}
+
+func testStackWith(t *testing.T, sim ideogram.SimOptions, edit func(*config)) *stack {
+	t.Helper()
 	id := fmt.Sprintf("it%d", time.Now().UnixNano())
 	cfg := config{
 		Embedded:      "ideogram,storage,cdn",
@@ -51,6 +61,9 @@ func testStack(t *testing.T, sim ideogram.SimOptions) *stack {
 	}
 	if cfg.Brokers == "" {
 		cfg.Embedded += ",kafka"
+	}
+	if edit != nil {
+		edit(&cfg)
 	}
 	st, err := startStack(context.Background(), cfg, stackOptions{sim: sim})
 	if err != nil {
@@ -511,5 +524,131 @@ func TestIntegrationNoDoubleBilling(t *testing.T) {
 		if n := st.sim.PromptCalls(rq.Prompt); n != 1 {
 			t.Errorf("%s: %d generate calls, want exactly 1", rq.ID, n)
 		}
+	}
+}
+
+// TestIntegrationBatchCompletesOnceAcrossRestart submits a batch of 5 (3
+// ordinary, 2 hitting the safety trigger), restarts the pipeline in the
+// middle of it, and expects exactly one ideogram.batch.completed with
+// completed=3, failed=2 {content_filtered: 2}.
+func TestIntegrationBatchCompletesOnceAcrossRestart(t *testing.T) {
+	st := testStack(t, ideogram.SimOptions{Latency: 300 * time.Millisecond})
+	stop1 := runRouter(t, st)
+	pub, _ := st.publisher()
+	sub, err := st.subscriber("", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	batches, err := sub.Subscribe(ctx, st.topics.BatchCompleted)
+	if err != nil {
+		t.Fatal(err)
+	}
+	outs := collectOutcomes(t, st)
+	reqs := requests("batch", 5)
+	reqs[3].Prompt += " [sim:unsafe]"
+	reqs[4].Prompt += " [sim:unsafe]"
+	ids, err := messages.NewProducer(pub, st.topics).SubmitBatch(ctx, "campaign-7", reqs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 2*time.Minute, func() bool { return outs.count() >= 2 })
+	stop1() // mid-batch
+	runRouter(t, st)
+	outs.wait(t, 2*time.Minute, ids...)
+
+	var got []messages.BatchCompleted
+	deadline := time.After(30 * time.Second)
+	for len(got) == 0 {
+		select {
+		case m := <-batches:
+			m.Ack()
+			var b messages.BatchCompleted
+			if err := messages.Decode(m, messages.TypeBatchCompleted, &b); err != nil {
+				t.Fatal(err)
+			}
+			if m.UUID != messages.EventID("campaign-7", messages.TypeBatchCompleted) {
+				t.Errorf("batch event ID %s is not the deterministic one", m.UUID)
+			}
+			got = append(got, b)
+		case <-deadline:
+			t.Fatal("no ideogram.batch.completed")
+		}
+	}
+	// Anything more would have arrived by now: the last outcome was seen.
+	extra := time.After(3 * time.Second)
+	for done := false; !done; {
+		select {
+		case m := <-batches:
+			m.Ack()
+			t.Errorf("a second ideogram.batch.completed (%s)", m.UUID)
+		case <-extra:
+			done = true
+		}
+	}
+	b := got[0]
+	if b.BatchID != "campaign-7" || b.BatchSize != 5 || b.Completed != 3 || b.Failed != 2 || b.FailedByCode[messages.CodeContentFiltered] != 2 || len(b.RequestIDs) != 5 {
+		t.Fatalf("batch: %+v", b)
+	}
+}
+
+// TestIntegrationWebhooks delivers outcomes to callback URLs: a receiver on
+// loopback that is allow-listed gets the signed completed event; one that is
+// not is refused with callback_refused, and that job still completes.
+func TestIntegrationWebhooks(t *testing.T) {
+	secret := "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+	type hit struct {
+		header http.Header
+		body   []byte
+	}
+	hits := make(chan hit, 4)
+	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		hits <- hit{r.Header.Clone(), b}
+	}))
+	defer recv.Close()
+	blocked := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t.Error("the SSRF guard let a request through to a refused receiver")
+	}))
+	defer blocked.Close()
+
+	st := testStackWith(t, ideogram.SimOptions{}, func(c *config) {
+		c.WebhookSecrets = secret
+		c.WebhookAllow = hostPort(recv.URL)
+	})
+	runRouter(t, st)
+	outs := collectOutcomes(t, st)
+	pub, _ := st.publisher()
+	reqs := requests("hook", 2)
+	reqs[0].CallbackURL = recv.URL + "/ideobus?token=abc"
+	reqs[1].CallbackURL = blocked.URL + "/internal"
+	ids := submit(t, pub, st, reqs...)
+	got := outs.wait(t, 90*time.Second, ids...)
+	for _, id := range ids {
+		if got[id].completed == nil {
+			t.Fatalf("%s did not complete: %+v", id, got[id].failed)
+		}
+	}
+	select {
+	case h := <-hits:
+		if err := webhook.Verify([]string{secret}, h.header, h.body, time.Now()); err != nil {
+			t.Fatalf("delivered webhook does not verify: %v", err)
+		}
+		var ev struct{ Type, ID string }
+		_ = json.Unmarshal(h.body, &ev)
+		if ev.Type != messages.TypeCompleted || h.header.Get("webhook-id") != ev.ID || ev.ID != got[ids[0]].msg.UUID {
+			t.Fatalf("webhook carries %s/%s, id header %s", ev.Type, ev.ID, h.header.Get("webhook-id"))
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the allow-listed receiver got nothing")
+	}
+	var rec messages.WebhookDelivery
+	waitFor(t, 30*time.Second, func() bool {
+		raw, err := os.ReadFile(st.s3.ObjectPath(embeddedBucket, "ideobus/"+ids[1]+"/webhook.json"))
+		return err == nil && json.Unmarshal(raw, &rec) == nil
+	})
+	if rec.Status != messages.DeliveryRefused || rec.Code != messages.CodeCallbackRefused || rec.Error == "" || rec.Attempts != 0 {
+		t.Fatalf("refused delivery record: %+v", rec)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"path/filepath"
 	"strings"
 
@@ -14,7 +15,9 @@ import (
 	"github.com/ideobus/ideobus/adapters/ideogram"
 	"github.com/ideobus/ideobus/adapters/imaging"
 	"github.com/ideobus/ideobus/adapters/kafka"
+	"github.com/ideobus/ideobus/adapters/safehttp"
 	"github.com/ideobus/ideobus/adapters/storage"
+	"github.com/ideobus/ideobus/adapters/webhook"
 	"github.com/ideobus/ideobus/handlers"
 	"github.com/ideobus/ideobus/messages"
 	"github.com/ideobus/ideobus/router"
@@ -115,6 +118,9 @@ func startStack(ctx context.Context, cfg config, opts stackOptions) (_ *stack, e
 		s.ports.Budget = handlers.NewBudget(handlers.DefaultInflightImages)
 	}
 	s.ports.Resizer = imaging.New(imaging.Options{})
+	if err := s.startGuardedHTTP(); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -207,6 +213,39 @@ func (s *stack) startStorage(ctx context.Context, embStorage, embCDN bool) error
 	}
 	s.ports.CDN = c
 	return nil
+}
+
+// startGuardedHTTP builds the SSRF-guarded clients for user-supplied URLs:
+// source images and webhook callbacks. The embedded CDN is our own peer, so
+// its address is exempt for source images.
+func (s *stack) startGuardedHTTP() error {
+	fetchAllow := splitList(s.cfg.FetchAllow)
+	if s.edge != nil {
+		fetchAllow = append(fetchAllow, hostPort(s.edge.URL()))
+	}
+	f, err := safehttp.NewFetcher(safehttp.Policy{Allow: fetchAllow})
+	if err != nil {
+		return usageErr(fmt.Errorf("IDEOBUS_FETCH_ALLOW: %w", err))
+	}
+	s.ports.URLs = f
+	secrets := splitList(s.cfg.WebhookSecrets)
+	if len(secrets) == 0 {
+		s.log.Info("notify stage off: set IDEOBUS_WEBHOOK_SECRETS to deliver outcomes to callback_url")
+		return nil
+	}
+	d, err := webhook.NewDeliverer(webhook.Config{Secrets: secrets, Policy: safehttp.Policy{Allow: splitList(s.cfg.WebhookAllow)}})
+	if err != nil {
+		return usageErr(fmt.Errorf("IDEOBUS_WEBHOOK_SECRETS / IDEOBUS_WEBHOOK_ALLOW: %w", err))
+	}
+	s.ports.Notifier = d
+	return nil
+}
+
+func hostPort(raw string) string {
+	if u, err := url.Parse(raw); err == nil {
+		return u.Host
+	}
+	return raw
 }
 
 func (s *stack) keyPrefix() string {
