@@ -7,6 +7,8 @@
 // package and a Watermill publisher or subscriber.
 package messages
 
+//go:generate go run ./schemagen
+
 // SchemaVersion is the version of the payloads in this package. Decoders accept
 // any version with the same major number and ignore unknown fields, so fields
 // can be added without breaking older consumers.

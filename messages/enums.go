@@ -8,7 +8,7 @@ var (
 	PaletteNames   = []string{"EMBER", "FRESH", "JUNGLE", "MAGIC", "MELON", "MOSAIC", "PASTEL", "ULTRAMARINE"}
 	Operations     = []string{OperationGenerate, OperationEdit, OperationRemix, OperationUpscale, OperationReframe}
 	FitModes       = []string{FitCover, FitContain, FitInside}
-	Formats        = []string{FormatJPEG, FormatPNG} // webp output arrives with the variants engine
+	Formats        = []string{FormatJPEG, FormatPNG, FormatWebP}
 	Gravities      = []string{"center", "north", "south", "east", "west", "northeast", "northwest", "southeast", "southwest"}
 	AspectRatioSet = []string{
 		"ASPECT_1_1", "ASPECT_10_16", "ASPECT_16_10", "ASPECT_9_16", "ASPECT_16_9",
