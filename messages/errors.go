@@ -15,6 +15,7 @@ const (
 	CodeContentFiltered     Code = "content_filtered"
 	CodeRateLimited         Code = "rate_limited"
 	CodeInsufficientFunds   Code = "insufficient_funds"
+	CodeDailyLimit          Code = "daily_limit"
 	CodeUnauthorized        Code = "unauthorized"
 	CodeForbidden           Code = "forbidden"
 	CodeUpstreamUnavailable Code = "upstream_unavailable"

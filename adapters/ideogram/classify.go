@@ -14,12 +14,9 @@ import (
 	"github.com/ideobus/ideobus/messages"
 )
 
-// CodeDailyLimit is the failure code of a 402 whose reject_reason is
-// daily_limit: the organisation's daily spending cap is reached. Backoff
-// cannot fix it (the cap resets on Ideogram's schedule, or an operator
-// raises it), so it is not retryable; it differs from insufficient_funds in
-// who must act. It is defined here until messages carries it.
-const CodeDailyLimit messages.Code = "daily_limit"
+// CodeDailyLimit is messages.CodeDailyLimit: a 402 whose reject_reason is
+// daily_limit. Not retryable soon.
+const CodeDailyLimit = messages.CodeDailyLimit
 
 // apiStatusError classifies a non-2xx answer of the Ideogram API, once,
 // following the table in the package documentation. The body's message is

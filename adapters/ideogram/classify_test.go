@@ -2,10 +2,13 @@ package ideogram
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -164,4 +167,17 @@ func TestDailyLimitTrigger(t *testing.T) {
 	classified(t, err, CodeDailyLimit, false, 1)
 	_, err = c.Generate(context.Background(), gen("broke [sim:402]"), handlers.Inputs{})
 	classified(t, err, messages.CodeInsufficientFunds, false, 1)
+}
+
+// TestMaybeBilledThroughAnInterface: the stage, which cannot import this
+// package, sees the flag through a one-method interface.
+func TestMaybeBilledThroughAnInterface(t *testing.T) {
+	var err error = fmt.Errorf("stage: %w", &AttemptsError{Err: messages.Permanent(messages.CodeTimeout, "x"), Attempts: 2, MaybeBilled: true})
+	var b interface{ MayHaveBeenBilled() bool }
+	if !errors.As(err, &b) || !b.MayHaveBeenBilled() || !MaybeBilled(err) {
+		t.Error("MaybeBilled not visible through the interface")
+	}
+	if !strings.Contains(err.Error(), "may have been billed") {
+		t.Errorf("error text %q does not say so", err)
+	}
 }

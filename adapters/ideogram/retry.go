@@ -37,6 +37,13 @@ func (e *AttemptsError) Error() string {
 
 func (e *AttemptsError) Unwrap() error { return e.Err }
 
+// MayHaveBeenBilled reports MaybeBilled. It lets packages that must not
+// import this one (handlers) ask through a small interface:
+//
+//	var b interface{ MayHaveBeenBilled() bool }
+//	if errors.As(err, &b) && b.MayHaveBeenBilled() { ... }
+func (e *AttemptsError) MayHaveBeenBilled() bool { return e.MaybeBilled }
+
 // Attempts reports how many attempts an error from this package took, 0 for
 // any other error.
 func Attempts(err error) int {

@@ -71,9 +71,13 @@ func TestSimulatorErrorBodies(t *testing.T) {
 	if resp.StatusCode != 402 || body.RejectReason != "insufficient_funds" {
 		t.Errorf("402 answer %d %+v", resp.StatusCode, body)
 	}
-	resp, _ = post(t, srv.URL, testKey, `{"image_request":{"prompt":"x [sim:429] [sim:retry-after=4]"}}`)
-	if resp.StatusCode != 429 || resp.Header.Get("Retry-After") != "4" {
-		t.Errorf("429 answer %d Retry-After %q", resp.StatusCode, resp.Header.Get("Retry-After"))
+	resp, body = post(t, srv.URL, testKey, `{"image_request":{"prompt":"x [sim:402-daily]"}}`)
+	if resp.StatusCode != 402 || body.RejectReason != "daily_limit" {
+		t.Errorf("402 daily answer %d %+v", resp.StatusCode, body)
+	}
+	resp, body = post(t, srv.URL, testKey, `{"image_request":{"prompt":"x [sim:429] [sim:retry-after=4]"}}`)
+	if resp.StatusCode != 429 || resp.Header.Get("Retry-After") != "4" || body.RejectReason != "inflight_limit" {
+		t.Errorf("429 answer %d Retry-After %q %+v", resp.StatusCode, resp.Header.Get("Retry-After"), body)
 	}
 }
 
@@ -199,6 +203,9 @@ func TestTriggerParsing(t *testing.T) {
 	tr := parseTriggers("a [sim:429x2] b [SIM:UNSAFE-IMAGE] [sim:retry-after=none] [sim:latency=5ms] [sim:bogus]")
 	if tr.status != 429 || tr.statusTimes != 2 || !tr.unsafeImage || tr.retryAfter != "none" || tr.latency != 5*time.Millisecond || tr.unsafe {
 		t.Errorf("parsed %+v", tr)
+	}
+	if tr := parseTriggers("x [sim:402-daily]"); tr.status != 402 || tr.reject != "daily_limit" {
+		t.Errorf("402-daily parsed %+v", tr)
 	}
 	if tr := parseTriggers("plain prompt [sim:200]"); tr.status != 0 {
 		t.Errorf("non-error status accepted: %+v", tr)
