@@ -91,7 +91,6 @@ func TestRejectsBadSpecs(t *testing.T) {
 	t.Parallel()
 	src := encodePNG(t, texture(10, 100))
 	for _, spec := range []messages.VariantSpec{
-		{Name: "w", Width: 100, Format: "webp"},
 		{Name: "x", Width: 100, Format: "gif"},
 		{Name: "x", Width: 100, Fit: "stretch"},
 		{Name: "x", Width: 100, Gravity: "up"},

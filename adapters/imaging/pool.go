@@ -68,9 +68,3 @@ func putInt32s(b []int32) {
 	b = b[:c]
 	int32Pools[bucket(c)].Put(&b)
 }
-
-// flushBuffer lets image/jpeg write straight into a bytes.Buffer: without a
-// Flush method it would wrap the buffer in a fresh bufio.Writer per call.
-type flushBuffer struct{ *bytes.Buffer }
-
-func (flushBuffer) Flush() error { return nil }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"image"
 	"image/color"
-	"image/jpeg"
 	"image/png"
 	"sync"
 
@@ -17,10 +16,13 @@ func (r *Resizer) render(s *source, j job, l layout) ([]byte, error) {
 	defer bufPool.Put(buf)
 	buf.Reset()
 	var err error
-	if j.spec.Format == messages.FormatPNG {
+	switch j.spec.Format {
+	case messages.FormatPNG:
 		err = r.renderPNG(buf, s, j, l)
-	} else {
-		err = r.renderJPEG(buf, s, j, l)
+	case messages.FormatWebP:
+		err = r.renderWebP(buf, s, j, l)
+	default:
+		r.renderJPEG(buf, s, j, l)
 	}
 	if err != nil {
 		return nil, messages.Permanent(messages.CodeInternal, "encode %q: %v", j.spec.Name, err)
@@ -31,7 +33,7 @@ func (r *Resizer) render(s *source, j job, l layout) ([]byte, error) {
 // renderJPEG resamples straight into 4:2:0 Y'CbCr, the layout image/jpeg
 // encodes without any per-pixel conversion, and resamples chroma at half
 // resolution: the encoder would average it down to that anyway.
-func (r *Resizer) renderJPEG(buf *bytes.Buffer, s *source, j job, l layout) error {
+func (r *Resizer) renderJPEG(buf *bytes.Buffer, s *source, j job, l layout) {
 	src := s.yccPlanes(j.bg)
 	cw, ch := (l.w+1)/2, (l.h+1)/2
 	dst := [3]plane{
@@ -53,13 +55,8 @@ func (r *Resizer) renderJPEG(buf *bytes.Buffer, s *source, j job, l layout) erro
 		}
 		r.draw(d, sub, src[i], l, fill[i])
 	}
-	img := &image.YCbCr{
-		Y: dst[0].pix, Cb: dst[1].pix, Cr: dst[2].pix,
-		YStride: l.w, CStride: cw,
-		SubsampleRatio: image.YCbCrSubsampleRatio420,
-		Rect:           image.Rect(0, 0, l.w, l.h),
-	}
-	return jpeg.Encode(flushBuffer{buf}, img, &jpeg.Options{Quality: j.spec.Quality})
+	out := appendJPEG(buf.AvailableBuffer(), dst[0], dst[1], dst[2], j.spec.Quality, r.parallel)
+	buf.Write(out)
 }
 
 // pngBuffers lets every Resizer reuse deflate state between PNG variants.
@@ -75,6 +72,16 @@ func (p *pngBufferPool) Get() *png.EncoderBuffer {
 func (p *pngBufferPool) Put(b *png.EncoderBuffer) { p.p.Put(b) }
 
 func (r *Resizer) renderPNG(buf *bytes.Buffer, s *source, j job, l layout) error {
+	pix := r.drawRGBA(s, j, l, true)
+	defer putBytes(pix)
+	img := &image.RGBA{Pix: pix, Stride: 4 * l.w, Rect: image.Rect(0, 0, l.w, l.h)}
+	enc := png.Encoder{CompressionLevel: r.opts.PNGCompression, BufferPool: pngBuffers}
+	return enc.Encode(buf, img)
+}
+
+// drawRGBA renders the layout as interleaved 8-bit RGBA, premultiplied or
+// not, in a pooled buffer the caller puts back.
+func (r *Resizer) drawRGBA(s *source, j job, l layout, premultiplied bool) []uint8 {
 	src := s.rgbaPlanes()
 	n := l.w * l.h
 	var dst [4]plane
@@ -86,7 +93,6 @@ func (r *Resizer) renderPNG(buf *bytes.Buffer, s *source, j job, l layout) error
 		for _, p := range dst {
 			putBytes(p.pix)
 		}
-		putBytes(pix)
 	}()
 	fill := [4]uint8{j.bg.R, j.bg.G, j.bg.B, 255}
 	for i := range src {
@@ -108,12 +114,19 @@ func (r *Resizer) renderPNG(buf *bytes.Buffer, s *source, j job, l layout) error
 			o := out[4*x : 4*x+4 : 4*x+4]
 			// Kernel overshoot can push a premultiplied colour above its
 			// alpha, which is not a valid colour.
-			o[0], o[1], o[2], o[3] = min(rr[x], a), min(gr[x], a), min(br[x], a), a
+			cr, cg, cb := min(rr[x], a), min(gr[x], a), min(br[x], a)
+			if !premultiplied && a != 255 && a != 0 {
+				cr, cg, cb = unpremul(cr, a), unpremul(cg, a), unpremul(cb, a)
+			}
+			o[0], o[1], o[2], o[3] = cr, cg, cb, a
 		}
 	}
-	img := &image.RGBA{Pix: pix, Stride: 4 * l.w, Rect: image.Rect(0, 0, l.w, l.h)}
-	enc := png.Encoder{CompressionLevel: r.opts.PNGCompression, BufferPool: pngBuffers}
-	return enc.Encode(buf, img)
+	return pix
+}
+
+// unpremul returns round(c*255/a) for c <= a, a > 0.
+func unpremul(c, a uint8) uint8 {
+	return uint8((uint32(c)*255 + uint32(a)/2) / uint32(a))
 }
 
 // draw renders the layout into dst (subsampled by sub on both axes),

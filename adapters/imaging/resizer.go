@@ -7,6 +7,8 @@ import (
 	"image/png"
 	"runtime"
 	"strconv"
+	"sync"
+	"sync/atomic"
 
 	"github.com/ideobus/ideobus/handlers"
 	"github.com/ideobus/ideobus/messages"
@@ -42,6 +44,9 @@ type Options struct {
 // Resizer renders variants from source images. It is safe for concurrent use.
 type Resizer struct {
 	opts Options
+	// helpers bounds the goroutines that help split one variant's work
+	// (JPEG strips) on top of the per-variant ones.
+	helpers chan struct{}
 }
 
 var _ handlers.Resizer = (*Resizer)(nil)
@@ -57,7 +62,7 @@ func New(opts Options) *Resizer {
 	if opts.Concurrency <= 0 {
 		opts.Concurrency = runtime.GOMAXPROCS(0)
 	}
-	return &Resizer{opts: opts}
+	return &Resizer{opts: opts, helpers: make(chan struct{}, opts.Concurrency)}
 }
 
 // job is one validated variant.
@@ -69,7 +74,7 @@ type job struct {
 // Render decodes src once and renders every spec from it, returning the
 // renditions in spec order. Failures are *messages.Error: invalid_image or
 // image_too_large for a source it cannot or will not decode, invalid_request
-// for a spec it cannot render (including webp output, not supported yet).
+// for a spec it cannot render.
 // Cancellation is a retryable timeout.
 func (r *Resizer) Render(ctx context.Context, src []byte, specs []messages.VariantSpec) ([]handlers.Rendition, error) {
 	jobs := make([]job, len(specs))
@@ -147,9 +152,7 @@ func (r *Resizer) check(s messages.VariantSpec) (job, error) {
 		return job{}, invalidSpec(s, "not a preset and no width or height")
 	case s.Fit != messages.FitCover && s.Fit != messages.FitContain && s.Fit != messages.FitInside:
 		return job{}, invalidSpec(s, "unknown fit %q", s.Fit)
-	case s.Format == messages.FormatWebP:
-		return job{}, invalidSpec(s, "webp output is not supported yet")
-	case s.Format != messages.FormatJPEG && s.Format != messages.FormatPNG:
+	case s.Format != messages.FormatJPEG && s.Format != messages.FormatPNG && s.Format != messages.FormatWebP:
 		return job{}, invalidSpec(s, "unknown format %q", s.Format)
 	case s.Quality < 0 || s.Quality > 100:
 		return job{}, invalidSpec(s, "quality %d outside 1..100", s.Quality)
@@ -177,4 +180,46 @@ func parseColor(s string) (color.RGBA, bool) {
 		return color.RGBA{}, false
 	}
 	return color.RGBA{uint8(v >> 16), uint8(v >> 8), uint8(v), 255}, true
+}
+
+// parallel runs f(0) .. f(n-1), on the calling goroutine and on as many
+// helper goroutines as the Resizer has idle slots for. A panic in a helper
+// is re-raised on the caller, where Render's recover turns it into an error.
+func (r *Resizer) parallel(n int, f func(int)) {
+	var next atomic.Int64
+	var failed atomic.Value
+	work := func() {
+		for {
+			i := int(next.Add(1) - 1)
+			if i >= n {
+				return
+			}
+			f(i)
+		}
+	}
+	var wg sync.WaitGroup
+	for k := 1; k < min(n, r.opts.Concurrency); k++ {
+		select {
+		case r.helpers <- struct{}{}:
+		default:
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-r.helpers }()
+			defer func() {
+				if p := recover(); p != nil {
+					failed.Store(fmt.Sprint(p))
+					next.Store(int64(n)) // stop handing out work
+				}
+			}()
+			work()
+		}()
+	}
+	work()
+	wg.Wait()
+	if p := failed.Load(); p != nil {
+		panic(p)
+	}
 }
