@@ -13,17 +13,32 @@ import (
 // (Kafka, or anything else): it fills in IDs, validates before publishing,
 // and sets the key and CloudEvents headers.
 type Producer struct {
-	pub   message.Publisher
-	topic string
+	pub      message.Publisher
+	topic    string
+	decorate func(context.Context, *message.Message)
+}
+
+// ProducerOption configures a Producer.
+type ProducerOption func(*Producer)
+
+// WithDecorator lets the producer add headers derived from the submitting
+// context to each message, e.g. a W3C traceparent (see
+// adapters/telemetry.Telemetry.Inject), so a trace starts at Submit.
+func WithDecorator(fn func(ctx context.Context, msg *message.Message)) ProducerOption {
+	return func(p *Producer) { p.decorate = fn }
 }
 
 // NewProducer returns a Producer publishing on topics.Requested (the
 // default topics when topics is the zero value).
-func NewProducer(pub message.Publisher, topics Topics) *Producer {
+func NewProducer(pub message.Publisher, topics Topics, opts ...ProducerOption) *Producer {
 	if topics == (Topics{}) {
 		topics = DefaultTopics()
 	}
-	return &Producer{pub: pub, topic: topics.Requested}
+	p := &Producer{pub: pub, topic: topics.Requested}
+	for _, o := range opts {
+		o(p)
+	}
+	return p
 }
 
 // Submit validates req and publishes it, returning its ID. A caller-supplied
@@ -81,6 +96,9 @@ func (p *Producer) publish(ctx context.Context, reqs []GenerationRequest) ([]str
 		}
 		seen[r.ID] = i
 		m.SetContext(ctx)
+		if p.decorate != nil {
+			p.decorate(ctx, m)
+		}
 		msgs[i], ids[i] = m, r.ID
 	}
 	if len(problems) > 0 {

@@ -69,6 +69,11 @@ type Config struct {
 	Logger        *slog.Logger
 	// CloseTimeout bounds how long Close waits for in-flight work (default 30s).
 	CloseTimeout time.Duration
+	// TraceMiddleware, when set, wraps each stage's handler around all its
+	// attempts (a span per stage); AttemptMiddleware wraps each attempt
+	// (per-attempt metrics). See adapters/telemetry.
+	TraceMiddleware   func(stage string) message.HandlerMiddleware
+	AttemptMiddleware func(stage string) message.HandlerMiddleware
 }
 
 func (c *Config) defaults() error {
@@ -132,12 +137,19 @@ func Mount(r *message.Router, cfg Config) error {
 				}
 			}
 			handler := r.AddHandler("ideobus."+h.name, h.in, sub, h.out, pub, h.fn)
-			handler.AddMiddleware(
+			mw := []message.HandlerMiddleware{
 				PoisonOnError(cfg.Publisher, cfg.Topics, st, cfg.Logger),
 				middleware.Recoverer,
 				middleware.CorrelationID,
-				Retry(cfg.Retry),
-			)
+			}
+			if cfg.TraceMiddleware != nil {
+				mw = append(mw, cfg.TraceMiddleware(st))
+			}
+			mw = append(mw, Retry(cfg.Retry))
+			if cfg.AttemptMiddleware != nil {
+				mw = append(mw, cfg.AttemptMiddleware(st))
+			}
+			handler.AddMiddleware(mw...)
 		}
 	}
 	return nil

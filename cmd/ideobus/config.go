@@ -34,6 +34,7 @@ type config struct {
 	IdeogramAPIKey     string
 	IdeogramBaseURL    string
 	IdeogramImageHosts string
+	IdeogramAllowHTTP  string
 
 	R2AccountID       string
 	R2AccessKeyID     string
@@ -89,6 +90,7 @@ var settings = []setting{
 	{"IDEOBUS_FETCH_ALLOW", "fetch-allow", "source-image hosts, host:port or CIDRs exempt from the SSRF guard", false, func(c *config) *string { return &c.FetchAllow }, ""},
 	{"IDEOGRAM_API_KEY", "ideogram-api-key", "Ideogram API key (secret; prefer the environment variable)", true, func(c *config) *string { return &c.IdeogramAPIKey }, ""},
 	{"IDEOGRAM_BASE_URL", "ideogram-base-url", "Ideogram API base URL", false, func(c *config) *string { return &c.IdeogramBaseURL }, ""},
+	{"IDEOGRAM_ALLOW_HTTP", "ideogram-allow-http", "permit plain http to IDEOGRAM_BASE_URL and the image hosts (a local simulator only; never for api.ideogram.ai)", false, func(c *config) *string { return &c.IdeogramAllowHTTP }, ""},
 	{"IDEOGRAM_IMAGE_HOSTS", "ideogram-image-hosts", "hosts result images may be downloaded from (comma-separated)", false, func(c *config) *string { return &c.IdeogramImageHosts }, ""},
 	{"R2_ACCOUNT_ID", "r2-account-id", "Cloudflare account ID (R2 endpoint https://<id>.r2.cloudflarestorage.com)", false, func(c *config) *string { return &c.R2AccountID }, ""},
 	{"R2_ACCESS_KEY_ID", "r2-access-key-id", "R2 access key ID", false, func(c *config) *string { return &c.R2AccessKeyID }, ""},

@@ -14,8 +14,11 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/ideobus/ideobus/adapters/telemetry"
 )
 
 // Exit codes.
@@ -62,6 +65,9 @@ func run(ctx context.Context, args []string) int {
 	return exitUsage
 }
 
+// tracingShutdown flushes the trace exporter chosen by OTEL_TRACES_EXPORTER.
+var tracingShutdown = func(context.Context) error { return nil }
+
 func newRootCmd() *cobra.Command {
 	var logOpts logOptions
 	root := &cobra.Command{
@@ -77,12 +83,28 @@ ideogram.generation.completed or ideogram.generation.failed.
 Configuration comes from environment variables; every one has a flag that
 overrides it. Secrets are never logged.
 
+Tracing is off unless OTEL_TRACES_EXPORTER is set (otlp or console); the
+standard OTEL_* variables configure the exporter.
+
 Exit codes: 0 success, 1 a job failed, 2 usage or configuration error,
 3 runtime error.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
-			return logOpts.install(cmd.ErrOrStderr())
+			if err := logOpts.install(cmd.ErrOrStderr()); err != nil {
+				return err
+			}
+			shutdown, err := telemetry.SetupTracing(cmd.Context())
+			if err != nil {
+				return usageErr(err)
+			}
+			tracingShutdown = shutdown
+			return nil
+		},
+		PersistentPostRun: func(cmd *cobra.Command, _ []string) {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			_ = tracingShutdown(ctx)
 		},
 	}
 	logOpts.bind(root.PersistentFlags())

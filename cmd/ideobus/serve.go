@@ -6,10 +6,13 @@ import (
 	"log/slog"
 
 	"github.com/spf13/cobra"
+
+	"github.com/ideobus/ideobus/adapters/kafka"
 )
 
 func newServeCmd() *cobra.Command {
 	var cfg config
+	var httpAddr string
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the pipeline stages against the configured systems",
@@ -38,16 +41,17 @@ On SIGINT or SIGTERM serve stops fetching, lets in-flight work finish (up to
   ideobus serve --stages resize`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runServe(cmd.Context(), cfg, nil)
+			return runServe(cmd.Context(), cfg, httpAddr, nil)
 		},
 	}
 	bindConfig(cmd.Flags(), &cfg)
+	cmd.Flags().StringVar(&httpAddr, "http-addr", envOr("IDEOBUS_HTTP_ADDR", ":9095"), "address of /metrics, /healthz and /readyz; empty disables [$IDEOBUS_HTTP_ADDR]")
 	return cmd
 }
 
 // runServe runs until ctx ends. ready, when set, is called once the router
 // runs (tests).
-func runServe(ctx context.Context, cfg config, ready func(*stack)) error {
+func runServe(ctx context.Context, cfg config, httpAddr string, ready func(*stack, *opsServer)) error {
 	st, err := startStack(ctx, cfg, stackOptions{})
 	if err != nil {
 		return err
@@ -64,6 +68,18 @@ func runServe(ctx context.Context, cfg config, ready func(*stack)) error {
 	if err != nil {
 		return err
 	}
+	var ops *opsServer
+	if httpAddr != "" {
+		if ops, err = startOps(ctx, st, r, httpAddr); err != nil {
+			return err
+		}
+		defer ops.Close()
+		st.metrics.Registry.MustRegister(kafka.NewLagCollector(st.kafka, st.stageGroups()))
+		go func() {
+			<-ctx.Done()
+			ops.draining.Store(true) // readyz fails from the first moment of shutdown
+		}()
+	}
 	go func() {
 		<-r.Running()
 		slog.Info("ideobus serving", slog.String("brokers", fmt.Sprint(st.kafka.Brokers)), slog.String("stages", fmt.Sprint(cfg.stagesOrAll())))
@@ -71,7 +87,7 @@ func runServe(ctx context.Context, cfg config, ready func(*stack)) error {
 			slog.Info("embedded CDN serving images", slog.String("url", st.edge.URL()))
 		}
 		if ready != nil {
-			ready(st)
+			ready(st, ops)
 		}
 	}()
 	// Run returns when ctx ends, after in-flight handlers finish (bounded by

@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"net/url"
 	"path/filepath"
 	"strings"
 
+	wmetrics "github.com/ThreeDotsLabs/watermill/components/metrics"
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/ideobus/ideobus/adapters/cdn"
@@ -17,18 +19,18 @@ import (
 	"github.com/ideobus/ideobus/adapters/kafka"
 	"github.com/ideobus/ideobus/adapters/safehttp"
 	"github.com/ideobus/ideobus/adapters/storage"
+	"github.com/ideobus/ideobus/adapters/telemetry"
 	"github.com/ideobus/ideobus/adapters/webhook"
 	"github.com/ideobus/ideobus/handlers"
 	"github.com/ideobus/ideobus/messages"
 	"github.com/ideobus/ideobus/router"
 )
 
-// Credentials of the embedded peers: they exist only on loopback, for this
-// process, and are not secrets.
-const (
-	embeddedBucket      = "ideobus"
-	embeddedIdeogramKey = "embedded-simulator-key"
-)
+// The embedded peers' bucket, and the simulator's API key: random per
+// process, so tests can prove it never reaches a log line.
+const embeddedBucket = "ideobus"
+
+var embeddedIdeogramKey = "sim-" + messages.NewRequestID()
 
 // stack is one running ideobus: the configured clients, and whichever
 // embedded peers were asked for. Production and the demo build it the same
@@ -39,6 +41,9 @@ type stack struct {
 	kafka  kafka.Config
 	ports  router.Ports
 	log    *slog.Logger
+
+	metrics *telemetry.Metrics
+	tel     *telemetry.Telemetry
 
 	embKafka *kafka.Embedded
 	sim      *ideogram.Simulator
@@ -66,7 +71,8 @@ func startStack(ctx context.Context, cfg config, opts stackOptions) (_ *stack, e
 		return nil, usageErr(nerr)
 	}
 	emb, _ := cfg.embeddedSet()
-	s := &stack{cfg: cfg, topics: cfg.topics(), log: slog.Default()}
+	s := &stack{cfg: cfg, topics: cfg.topics(), log: slog.Default(), metrics: telemetry.NewMetrics()}
+	s.tel = telemetry.New(s.metrics, nil)
 	defer func() {
 		if err != nil {
 			s.Close()
@@ -117,7 +123,8 @@ func startStack(ctx context.Context, cfg config, opts stackOptions) (_ *stack, e
 	if nums.inflight == 0 {
 		s.ports.Budget = handlers.NewBudget(handlers.DefaultInflightImages)
 	}
-	s.ports.Resizer = imaging.New(imaging.Options{})
+	s.metrics.ObserveBudget(s.ports.Budget)
+	s.ports.Resizer = s.tel.Resizer(imaging.New(imaging.Options{}))
 	if err := s.startGuardedHTTP(); err != nil {
 		return nil, err
 	}
@@ -125,7 +132,7 @@ func startStack(ctx context.Context, cfg config, opts stackOptions) (_ *stack, e
 }
 
 func (s *stack) startIdeogram(embedded bool, simOpts ideogram.SimOptions) error {
-	icfg := ideogram.Config{BaseURL: s.cfg.IdeogramBaseURL, APIKey: s.cfg.IdeogramAPIKey}
+	icfg := ideogram.Config{BaseURL: s.cfg.IdeogramBaseURL, APIKey: s.cfg.IdeogramAPIKey, AllowHTTP: truthy(s.cfg.IdeogramAllowHTTP)}
 	if hosts := splitList(s.cfg.IdeogramImageHosts); len(hosts) > 0 {
 		icfg.ImageHosts = hosts
 	}
@@ -140,11 +147,12 @@ func (s *stack) startIdeogram(embedded bool, simOpts ideogram.SimOptions) error 
 		icfg = ideogram.SimulatorConfig(base, embeddedIdeogramKey)
 		s.log.Info("embedded ideogram simulator started", slog.String("url", base))
 	}
+	icfg.HTTPClient = &http.Client{Transport: s.tel.IdeogramTransport(http.DefaultTransport)}
 	client, err := ideogram.New(icfg)
 	if err != nil {
 		return usageErr(err)
 	}
-	s.ports.Generator, s.ports.Downloader = client, client
+	s.ports.Generator, s.ports.Downloader = s.tel.Generator(client), client
 	return nil
 }
 
@@ -205,13 +213,14 @@ func (s *stack) startStorage(ctx context.Context, embStorage, embCDN bool) error
 			return runtimeErr(err)
 		}
 	}
-	s.ports.Store = store
-	s.ports.Ledger = handlers.NewObjectLedger(store, s.keyPrefix())
+	traced := s.tel.Store(store)
+	s.ports.Store = traced
+	s.ports.Ledger = handlers.NewObjectLedger(traced.(handlers.ConditionalStore), s.keyPrefix())
 	c, err := cdn.New(ccfg)
 	if err != nil {
 		return usageErr(err)
 	}
-	s.ports.CDN = c
+	s.ports.CDN = s.tel.CDN(c)
 	return nil
 }
 
@@ -303,11 +312,13 @@ func (s *stack) router(pub message.Publisher) (*message.Router, error) {
 	if v := splitList(s.cfg.Variants); len(v) > 0 {
 		variants = v
 	}
-	return router.New(router.Config{
-		Ports:     s.ports,
-		Topics:    s.topics,
-		Stages:    stages,
-		Publisher: pub,
+	r, err := router.New(router.Config{
+		TraceMiddleware:   s.tel.StageMiddleware,
+		AttemptMiddleware: s.metrics.StageMiddleware,
+		Ports:             s.ports,
+		Topics:            s.topics,
+		Stages:            stages,
+		Publisher:         pub,
 		SubscriberFor: func(stage string) (message.Subscriber, error) {
 			return s.subscriber(s.kafka.GroupFor(stage), true)
 		},
@@ -316,6 +327,11 @@ func (s *stack) router(pub message.Publisher) (*message.Router, error) {
 		Logger:       s.log,
 		CloseTimeout: s.cfg.CloseTimeout,
 	})
+	if err != nil {
+		return nil, err
+	}
+	wmetrics.NewPrometheusMetricsBuilder(s.metrics.Registry, "ideobus", "watermill").AddPrometheusRouterMetrics(r)
+	return r, nil
 }
 
 // Close stops everything in reverse order of starting.
@@ -328,4 +344,24 @@ func (s *stack) Close() error {
 	}
 	s.closers = nil
 	return errors.Join(errs...)
+}
+
+// stageGroups maps each pipeline stage's consumer group to its input topic,
+// for the lag collector.
+func (s *stack) stageGroups() map[string]string {
+	t := s.topics
+	return map[string]string{
+		s.kafka.GroupFor(messages.StageGenerate): t.Requested,
+		s.kafka.GroupFor(messages.StageUpload):   t.Generated,
+		s.kafka.GroupFor(messages.StageResize):   t.Uploaded,
+		s.kafka.GroupFor(messages.StagePurge):    t.Resized,
+	}
+}
+
+func truthy(v string) bool {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "1", "true", "yes", "on":
+		return true
+	}
+	return false
 }

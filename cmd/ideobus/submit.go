@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"go.opentelemetry.io/otel"
 
 	"github.com/ideobus/ideobus/messages"
 )
@@ -60,8 +61,12 @@ in the ideogram.generation.requested payload format.`,
 			if cmd.Flags().Changed("seed") {
 				req.Seed = &seed
 			}
-			msg, req, err := messages.NewRequestMessage(req)
-			if err != nil {
+			// Fail fast, before connecting; the producer fills a missing ID.
+			probe := req
+			if probe.ID == "" {
+				probe.ID = "probe"
+			}
+			if err := probe.Validate(); err != nil {
 				return usageErr(err)
 			}
 			st, err := startStack(cmd.Context(), cfg, stackOptions{kafkaOnly: true})
@@ -90,9 +95,17 @@ in the ideogram.generation.requested payload format.`,
 			if err != nil {
 				return err
 			}
-			if err := pub.Publish(st.topics.Requested, msg); err != nil {
+			sctx, span := otel.Tracer("github.com/ideobus/ideobus").Start(ctx, "ideobus.submit")
+			id, err := messages.NewProducer(pub, st.topics, messages.WithDecorator(st.tel.Inject)).Submit(sctx, req)
+			span.End()
+			var invalid *messages.Error
+			if errors.As(err, &invalid) && invalid.Code == messages.CodeInvalidRequest {
+				return usageErr(err)
+			}
+			if err != nil {
 				return runtimeErr(fmt.Errorf("submit: %w", err))
 			}
+			req.ID = id
 			fmt.Fprintln(cmd.ErrOrStderr(), "submitted", req.ID)
 			if !wait {
 				fmt.Fprintln(cmd.OutOrStdout(), req.ID)
