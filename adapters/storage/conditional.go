@@ -76,4 +76,3 @@ func conditionalPuts(backend gofakes3.Backend, next http.Handler) http.Handler {
 		next.ServeHTTP(w, r)
 	})
 }
-
