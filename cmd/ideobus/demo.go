@@ -157,6 +157,10 @@ func runDemo(ctx context.Context, cfg config, d demoRun) (demoResult, error) {
 		fmt.Fprintf(d.stderr, "submitted %s\n", req.ID)
 	}
 	total := len(pending)
+	prog := newProgress(d.stderr, sortedKeys(pending))
+	if err := followStages(ctx, sub, st.topics, prog); err != nil {
+		return res, err
+	}
 	var got []outcome
 	for len(pending) > 0 {
 		select {
@@ -174,7 +178,11 @@ func runDemo(ctx context.Context, cfg config, d demoRun) (demoResult, error) {
 			} else {
 				res.completed++
 			}
-			fmt.Fprintf(d.stderr, "[%d/%d] %s %s\n", len(got), total, o.requestID, o.msg.Metadata.Get(messages.HeaderType))
+			if o.failed != nil {
+				prog.advance(o.requestID, "failed")
+			} else {
+				prog.advance(o.requestID, "completed")
+			}
 			if err := o.print(d.stdout, d.asJSON); err != nil {
 				return res, runtimeErr(err)
 			}

@@ -79,7 +79,11 @@ in the ideogram.generation.requested payload format.`,
 			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
 			defer cancel()
+			if req.ID == "" {
+				req.ID = messages.NewRequestID()
+			}
 			var outcomes <-chan outcome
+			var prog *progress
 			if wait {
 				// Subscribe before producing, from the newest offsets, so the
 				// outcome cannot slip past.
@@ -88,6 +92,10 @@ in the ideogram.generation.requested payload format.`,
 					return err
 				}
 				if outcomes, err = subscribeOutcomes(ctx, sub, st.topics); err != nil {
+					return err
+				}
+				prog = newProgress(cmd.ErrOrStderr(), []string{req.ID})
+				if err := followStages(ctx, sub, st.topics, prog); err != nil {
 					return err
 				}
 			}
@@ -119,6 +127,11 @@ in the ideogram.generation.requested payload format.`,
 					}
 					if o.requestID != req.ID {
 						continue
+					}
+					if o.failed != nil {
+						prog.advance(o.requestID, "failed")
+					} else {
+						prog.advance(o.requestID, "completed")
 					}
 					if err := o.print(cmd.OutOrStdout(), asJSON); err != nil {
 						return runtimeErr(err)

@@ -13,6 +13,7 @@ func newWatchCmd() *cobra.Command {
 		fromOldest bool
 		types      []string
 		batch      string
+		labels     map[string]string
 	)
 	cmd := &cobra.Command{
 		Use:   "watch",
@@ -22,7 +23,8 @@ and prints every outcome as it arrives, until interrupted. It reads without a
 consumer group, so it never takes messages from other consumers.`,
 		Example: `  ideobus watch
   ideobus watch --json --from-beginning | jq .data.request_id
-  ideobus watch --type failed --batch campaign-7`,
+  ideobus watch --type failed --batch campaign-7
+  ideobus watch --label team=growth --label channel=instagram`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			st, err := startStack(cmd.Context(), cfg, stackOptions{kafkaOnly: true})
@@ -42,7 +44,7 @@ consumer group, so it never takes messages from other consumers.`,
 				return err
 			}
 			for o := range outcomes {
-				if !matchesType(o, types) || (batch != "" && batchOf(o) != batch) {
+				if !matchesType(o, types) || (batch != "" && batchOf(o) != batch) || !matchesLabels(o, labels) {
 					continue
 				}
 				if err := o.print(cmd.OutOrStdout(), asJSON); err != nil {
@@ -58,6 +60,7 @@ consumer group, so it never takes messages from other consumers.`,
 	f.BoolVar(&fromOldest, "from-beginning", false, "start from the oldest retained outcome instead of new ones")
 	f.StringSliceVar(&types, "type", nil, "only these outcomes: completed, failed")
 	f.StringVar(&batch, "batch", "", "only outcomes of this batch ID")
+	f.StringToStringVar(&labels, "label", nil, "only outcomes whose request carried these labels, key=value (repeatable)")
 	return cmd
 }
 
@@ -81,4 +84,19 @@ func batchOf(o outcome) string {
 		return o.completed.BatchID
 	}
 	return o.failed.BatchID
+}
+
+func matchesLabels(o outcome, want map[string]string) bool {
+	have := map[string]string(nil)
+	if o.completed != nil {
+		have = o.completed.Labels
+	} else {
+		have = o.failed.Labels
+	}
+	for k, v := range want {
+		if have[k] != v {
+			return false
+		}
+	}
+	return true
 }
