@@ -1,0 +1,149 @@
+package handlers_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/ideobus/ideobus/adapters/ideogram"
+	"github.com/ideobus/ideobus/adapters/storage"
+	"github.com/ideobus/ideobus/handlers"
+	"github.com/ideobus/ideobus/messages"
+)
+
+func TestBudgetNeverExceedsCapacity(t *testing.T) {
+	b := handlers.NewBudget(10)
+	var inUse, peak atomic.Int64
+	var wg sync.WaitGroup
+	for i := 0; i < 60; i++ {
+		wg.Add(1)
+		go func(n int) {
+			defer wg.Done()
+			release, err := b.Acquire(context.Background(), n)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			w := int64(min(n, 10))
+			now := inUse.Add(w)
+			for {
+				p := peak.Load()
+				if now <= p || peak.CompareAndSwap(p, now) {
+					break
+				}
+			}
+			time.Sleep(time.Millisecond)
+			inUse.Add(-w)
+			release()
+		}(1 + i%12) // weights 1..12: more than the budget waits for all of it
+	}
+	wg.Wait()
+	if p := peak.Load(); p > 10 {
+		t.Fatalf("peak %d images in flight, budget 10", p)
+	}
+	if b.InUse() != 0 {
+		t.Fatalf("budget leaks: %d in use after all released", b.InUse())
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	hold, _ := b.Acquire(ctx, 10)
+	cancel()
+	if _, err := b.Acquire(ctx, 1); err == nil {
+		t.Fatal("Acquire on a full budget with a cancelled context succeeded")
+	}
+	hold()
+}
+
+func TestObjectLedgerKeepsTheFirstRecord(t *testing.T) {
+	ctx := context.Background()
+	srv, err := storage.NewLocalServer(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	st, err := storage.New(ctx, srv.Config("ledger"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.EnsureBucket(ctx); err != nil {
+		t.Fatal(err)
+	}
+	l := handlers.NewObjectLedger(st, "ideobus")
+	if _, found, err := l.Lookup(ctx, "req-1"); err != nil || found {
+		t.Fatalf("empty ledger: found=%v err=%v", found, err)
+	}
+	first := handlers.LedgerRecord{RequestID: "req-1", Images: []messages.Image{{Seed: 1, SourceURL: "https://a"}}, Attempts: 2}
+	if err := l.Record(ctx, first); err != nil {
+		t.Fatal(err)
+	}
+	second := first
+	second.Images = []messages.Image{{Seed: 2}}
+	if err := l.Record(ctx, second); err != nil {
+		t.Fatal(err)
+	}
+	rec, found, err := l.Lookup(ctx, "req-1")
+	if err != nil || !found || rec.Images[0].Seed != 1 || rec.Attempts != 2 {
+		t.Fatalf("got %+v found=%v err=%v, want the first record", rec, found, err)
+	}
+	if _, err := st.Get(ctx, handlers.LedgerKey("ideobus", "req-1")); err != nil {
+		t.Fatalf("ledger not stored beside the images: %v", err)
+	}
+}
+
+// TestUploadFailureListsStoredAssets: when the second image's ephemeral URL
+// has expired, the failed event is source_expired, not retryable, and lists
+// the first original, which was already stored.
+func TestUploadFailureListsStoredAssets(t *testing.T) {
+	ctx := context.Background()
+	sim := ideogram.NewSimulator(ideogram.SimOptions{APIKey: "k"})
+	base, err := sim.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	client, err := ideogram.New(ideogram.SimulatorConfig(base, "k"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := storage.NewLocalServer(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	st, _ := storage.New(ctx, srv.Config("assets"))
+	if err := st.EnsureBucket(ctx); err != nil {
+		t.Fatal(err)
+	}
+	two := 2
+	req := messages.GenerationRequest{SchemaVersion: 1, ID: "up-1", Prompt: "two posters", NumImages: &two}
+	images, err := client.Generate(ctx, req, handlers.Inputs{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	images[1].SourceURL = strings.Replace(images[1].SourceURL, "sig=", "sig=0", 1) // a stale signature, as after expiry
+	in, _ := messages.NewMessage(messages.TypeGenerated, req.ID, messages.GenerationGenerated{Job: messages.Job{
+		SchemaVersion: 1, RequestID: req.ID, Request: req, Images: images,
+	}})
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	out, err := handlers.NewUpload(client, st, handlers.Options{Logger: quiet})(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f messages.GenerationFailed
+	if len(out) != 1 || messages.Decode(out[0], messages.TypeFailed, &f) != nil {
+		t.Fatalf("want one failed event, got %d messages", len(out))
+	}
+	if f.Code != messages.CodeSourceExpired || f.Retryable || f.Stage != messages.StageUpload {
+		t.Fatalf("failed event: %+v", f)
+	}
+	if len(f.Assets) != 1 || f.Assets[0].Key != messages.OriginalKey("ideobus", "up-1", 0) {
+		t.Fatalf("stored assets not listed: %+v", f.Assets)
+	}
+	if _, err := st.Get(ctx, f.Assets[0].Key); err != nil {
+		t.Fatalf("listed asset is not in the store: %v", err)
+	}
+}
