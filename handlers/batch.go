@@ -34,9 +34,10 @@ type batchMark struct {
 // ideogram.batch.completed with the counts.
 //
 // The emitter claims the batch with a conditional create of an "emitted"
-// marker naming its outcome event; only that claimant emits, and emits again
-// if its own message is redelivered, so a batch completes once without
-// failures and at least once with them (with one event ID throughout).
+// marker naming its delivery (Kafka record); only that claimant emits, and
+// emits again if its own record is redelivered, so a batch completes once
+// without failures and at least once with them (with one event ID
+// throughout).
 func NewBatch(store BatchStore, opts Options) message.HandlerFunc {
 	s := stage{name: messages.StageBatch, opts: opts.withDefaults(), afterOutcome: true}
 	return func(msg *message.Message) ([]*message.Message, error) {
@@ -47,7 +48,8 @@ func NewBatch(store BatchStore, opts Options) message.HandlerFunc {
 				return nil, err
 			}
 			ref.requestID = mark.RequestID
-			if batchID == "" || size <= 0 {
+			// Only well-formed IDs become object keys.
+			if size <= 0 || !messages.ValidID(batchID) || !messages.ValidID(mark.RequestID) {
 				return nil, nil
 			}
 			dir := path.Join(s.opts.KeyPrefix, "batches", batchID) + "/"
@@ -62,13 +64,27 @@ func NewBatch(store BatchStore, opts Options) message.HandlerFunc {
 			if len(keys) < size {
 				return nil, nil
 			}
-			claim, _ := json.Marshal(map[string]string{"event_id": msg.UUID})
+			// The claim names this delivery, not just the event: a duplicate
+			// record of the same outcome event must not emit again, while a
+			// redelivery of the claimant's own record (its publish may have
+			// failed) must.
+			delivery := msg.Metadata.Get(messages.HeaderDelivery)
+			if delivery == "" {
+				delivery = msg.UUID
+			}
+			claim, _ := json.Marshal(map[string]string{"delivery": delivery})
 			_, won, err := store.PutIfAbsent(ctx, dir+"emitted.json", claim, "application/json")
 			if err != nil {
 				return nil, err
 			}
-			if !won && !claimedBy(ctx, store, dir+"emitted.json", msg.UUID) {
-				return nil, nil
+			if !won {
+				mine, err := claimedBy(ctx, store, dir+"emitted.json", delivery)
+				if err != nil {
+					return nil, err
+				}
+				if !mine {
+					return nil, nil
+				}
 			}
 			done := messages.BatchCompleted{
 				SchemaVersion: messages.SchemaVersion, BatchID: batchID, BatchSize: size,
@@ -97,13 +113,13 @@ func NewBatch(store BatchStore, opts Options) message.HandlerFunc {
 	}
 }
 
-func claimedBy(ctx context.Context, store ObjectStore, key, eventID string) bool {
+func claimedBy(ctx context.Context, store ObjectStore, key, delivery string) (bool, error) {
 	raw, err := store.Get(ctx, key)
 	if err != nil {
-		return false
+		return false, err
 	}
 	var c map[string]string
-	return json.Unmarshal(raw, &c) == nil && c["event_id"] == eventID
+	return json.Unmarshal(raw, &c) == nil && c["delivery"] == delivery, nil
 }
 
 // decodeOutcome reads a completed or failed event as a batch mark.

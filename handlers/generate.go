@@ -48,11 +48,19 @@ func NewGenerate(p GeneratePorts, opts Options) message.HandlerFunc {
 			if err := messages.Decode(msg, messages.TypeRequested, &req); err != nil {
 				return nil, err
 			}
-			ref = jobRef{requestID: req.ID, batchID: req.BatchID, batchSize: req.BatchSize, callback: req.CallbackURL, labels: req.Labels}
+			ref = jobRef{requestID: req.ID, labels: req.Labels}
 			if !messages.ValidID(req.ID) {
 				// Without a usable ID the job cannot be tracked or keyed:
-				// fail it under the message's own ID so it is still answered.
-				ref.requestID = msg.UUID
+				// fail it under an ID derived from the message so it is
+				// still answered (the message UUID comes from the producer,
+				// so it is not trusted as a key either).
+				ref.requestID = "invalid-" + messages.EventID(msg.UUID, messages.TypeRequested)
+			}
+			if messages.ValidID(req.BatchID) && req.BatchSize > 0 {
+				ref.batchID, ref.batchSize = req.BatchID, req.BatchSize
+			}
+			if req.CallbackURL != "" && len(req.CallbackURL) <= messages.MaxURLLength {
+				ref.callback = req.CallbackURL
 			}
 			if err := req.Validate(); err != nil {
 				return nil, err
@@ -101,7 +109,7 @@ func (s stage) generate(ctx context.Context, p GeneratePorts, req messages.Gener
 			return rec.Images, 0, true, nil
 		}
 	}
-	in, err := fetchInputs(ctx, p, req)
+	in, err := fetchInputs(ctx, p, s.opts.KeyPrefix, req)
 	if err != nil {
 		return nil, 0, false, err
 	}
@@ -127,11 +135,16 @@ func (s stage) generate(ctx context.Context, p GeneratePorts, req messages.Gener
 			Operation: req.EffectiveOperation(), Model: req.EffectiveModel(),
 			Images: images, Attempts: attempts, RecordedAt: time.Now().UTC(),
 		}
-		if err := recordWithRetry(ctx, p.Ledger, rec); err != nil {
-			// The call is paid for: failing now would make a retry pay
-			// again. Go on; only a redelivery of this very message could
-			// then call twice.
+		// The call is paid for: record it even if the message's context
+		// ends now (shutdown), and never fail the stage for it, since a
+		// retry would pay again.
+		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		stored, err := recordWithRetry(wctx, p.Ledger, rec)
+		cancel()
+		if err != nil {
 			s.opts.Logger.Error("ledger write failed; continuing without a record", slog.String("request_id", req.ID), slog.String("error", err.Error()))
+		} else {
+			images = stored.Images // a racing delivery recorded first: emit its result
 		}
 	}
 	return images, attempts, false, nil
@@ -139,16 +152,19 @@ func (s stage) generate(ctx context.Context, p GeneratePorts, req messages.Gener
 
 // recordWithRetry retries a failed ledger write in place, briefly: the paid
 // result must not be lost to a storage hiccup.
-func recordWithRetry(ctx context.Context, l Ledger, rec LedgerRecord) error {
+func recordWithRetry(ctx context.Context, l Ledger, rec LedgerRecord) (LedgerRecord, error) {
 	b := backoff.WithContext(backoff.WithMaxRetries(backoff.NewExponentialBackOff(
 		backoff.WithInitialInterval(200*time.Millisecond), backoff.WithMaxInterval(2*time.Second)), 5), ctx)
-	return backoff.Retry(func() error {
-		err := l.Record(ctx, rec)
+	var stored LedgerRecord
+	err := backoff.Retry(func() error {
+		var err error
+		stored, err = l.Record(ctx, rec)
 		if err != nil && !messages.IsRetryable(err) {
 			return backoff.Permanent(err)
 		}
 		return err
 	}, b)
+	return stored, err
 }
 
 // attemptReporter is a Generator that also says how many API calls it made
@@ -159,23 +175,23 @@ type attemptReporter interface {
 
 // fetchInputs loads the source image and mask of edit, remix, upscale and
 // reframe, refusing anything but JPEG, PNG or WebP up to 10 MB.
-func fetchInputs(ctx context.Context, p GeneratePorts, req messages.GenerationRequest) (Inputs, error) {
+func fetchInputs(ctx context.Context, p GeneratePorts, prefix string, req messages.GenerationRequest) (Inputs, error) {
 	var in Inputs
 	var err error
 	if req.SourceImage != "" {
-		if in.Image, err = fetchSource(ctx, p, "source_image", req.SourceImage); err != nil {
+		if in.Image, err = fetchSource(ctx, p, prefix, "source_image", req.SourceImage); err != nil {
 			return in, err
 		}
 	}
 	if req.Mask != "" {
-		if in.Mask, err = fetchSource(ctx, p, "mask", req.Mask); err != nil {
+		if in.Mask, err = fetchSource(ctx, p, prefix, "mask", req.Mask); err != nil {
 			return in, err
 		}
 	}
 	return in, nil
 }
 
-func fetchSource(ctx context.Context, p GeneratePorts, field, ref string) (*Blob, error) {
+func fetchSource(ctx context.Context, p GeneratePorts, prefix, field, ref string) (*Blob, error) {
 	var b Blob
 	switch {
 	case strings.Contains(ref, "://"):
@@ -189,6 +205,9 @@ func fetchSource(ctx context.Context, p GeneratePorts, field, ref string) (*Blob
 	default:
 		if p.Store == nil {
 			return nil, invalidField(field, "no object store is configured to read it from")
+		}
+		if !strings.HasPrefix(ref, prefix+"/") {
+			return nil, invalidField(field, fmt.Sprintf("object keys must be under %q/ (objects ideobus stored)", prefix))
 		}
 		data, err := p.Store.Get(ctx, ref)
 		if errors.Is(err, fs.ErrNotExist) {

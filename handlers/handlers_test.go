@@ -77,13 +77,14 @@ func TestObjectLedgerKeepsTheFirstRecord(t *testing.T) {
 		t.Fatalf("empty ledger: found=%v err=%v", found, err)
 	}
 	first := handlers.LedgerRecord{RequestID: "req-1", Images: []messages.Image{{Seed: 1, SourceURL: "https://a"}}, Attempts: 2}
-	if err := l.Record(ctx, first); err != nil {
-		t.Fatal(err)
+	if stored, err := l.Record(ctx, first); err != nil || stored.Images[0].Seed != 1 {
+		t.Fatalf("first record: %+v %v", stored, err)
 	}
 	second := first
 	second.Images = []messages.Image{{Seed: 2}}
-	if err := l.Record(ctx, second); err != nil {
-		t.Fatal(err)
+	stored, err := l.Record(ctx, second)
+	if err != nil || stored.Images[0].Seed != 1 {
+		t.Fatalf("a racing second record must get the first one back, got %+v %v", stored, err)
 	}
 	rec, found, err := l.Lookup(ctx, "req-1")
 	if err != nil || !found || rec.Images[0].Seed != 1 || rec.Attempts != 2 {

@@ -65,11 +65,18 @@ func (l objectLedger) Lookup(ctx context.Context, requestID string) (*LedgerReco
 	return &rec, true, nil
 }
 
-func (l objectLedger) Record(ctx context.Context, rec LedgerRecord) error {
+func (l objectLedger) Record(ctx context.Context, rec LedgerRecord) (LedgerRecord, error) {
 	body, err := json.Marshal(rec)
 	if err != nil {
-		return fmt.Errorf("encode ledger record: %w", err)
+		return rec, fmt.Errorf("encode ledger record: %w", err)
 	}
-	_, _, err = l.store.PutIfAbsent(ctx, LedgerKey(l.prefix, rec.RequestID), body, "application/json")
-	return err
+	_, created, err := l.store.PutIfAbsent(ctx, LedgerKey(l.prefix, rec.RequestID), body, "application/json")
+	if err != nil || created {
+		return rec, err
+	}
+	first, found, err := l.Lookup(ctx, rec.RequestID)
+	if err != nil || !found {
+		return rec, err
+	}
+	return *first, nil
 }

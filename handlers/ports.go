@@ -72,8 +72,10 @@ type CDN interface {
 type Ledger interface {
 	// Lookup returns the recorded result of requestID, if any.
 	Lookup(ctx context.Context, requestID string) (rec *LedgerRecord, found bool, err error)
-	// Record stores the result of requestID unless one is already stored.
-	Record(ctx context.Context, rec LedgerRecord) error
+	// Record stores rec unless a record of the request is already stored,
+	// and returns the stored one: the first result wins, so two racing
+	// deliveries emit the same images.
+	Record(ctx context.Context, rec LedgerRecord) (LedgerRecord, error)
 }
 
 // URLFetcher fetches a source image a request references by URL. URLs come

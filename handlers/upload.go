@@ -29,11 +29,19 @@ func NewUpload(dl Downloader, store ObjectStore, opts Options) message.HandlerFu
 				if im.Filtered || im.Original != nil {
 					continue
 				}
+				key := messages.OriginalKey(s.opts.KeyPrefix, job.RequestID, im.Index)
 				body, ctype, err := dl.Download(ctx, im.SourceURL)
+				if err != nil && messages.Classify(err).Code == messages.CodeSourceExpired {
+					// A replay after the URL expired: the copy may already be
+					// stored from the first run.
+					if stored, gerr := store.Get(ctx, key); gerr == nil {
+						body, ctype, err = stored, "image/png", nil
+					}
+				}
 				if err != nil {
 					return nil, err
 				}
-				asset, err := store.Put(ctx, messages.OriginalKey(s.opts.KeyPrefix, job.RequestID, im.Index), body, ctype)
+				asset, err := store.Put(ctx, key, body, ctype)
 				if err != nil {
 					return nil, err
 				}

@@ -23,6 +23,10 @@ const (
 	HeaderContentType   = "content-type"
 	HeaderPartitionKey  = "ce_partitionkey"
 	HeaderCorrelationID = "correlation_id"
+	// HeaderDelivery is set by the consuming side (the Kafka adapter writes
+	// "topic/partition/offset") to tell one record from a duplicate record
+	// of the same event. It is not part of the wire contract.
+	HeaderDelivery = "ideobus_delivery"
 )
 
 // SpecVersion is the CloudEvents version the headers follow.

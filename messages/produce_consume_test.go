@@ -63,7 +63,7 @@ func TestProducerValidatesWholeBatchBeforePublishing(t *testing.T) {
 // must see the event again (it was not marked), and a duplicate of a
 // handled event must not reach it at all.
 func TestConsumerDedupsOnlyAfterSuccess(t *testing.T) {
-	ps := gochannel.NewGoChannel(gochannel.Config{}, watermill.NopLogger{})
+	ps := gochannel.NewGoChannel(gochannel.Config{Persistent: true, BlockPublishUntilSubscriberAck: true}, watermill.NopLogger{})
 	defer ps.Close()
 	c := messages.NewConsumer(ps, messages.Topics{}, messages.NewMemorySeenStore(0))
 	var mu sync.Mutex
@@ -85,17 +85,15 @@ func TestConsumerDedupsOnlyAfterSuccess(t *testing.T) {
 	defer cancel()
 	runErr := make(chan error, 1)
 	go func() { runErr <- c.Run(ctx) }()
-	time.Sleep(50 * time.Millisecond) // GoChannel drops messages published before Subscribe
 	ev, _ := messages.NewMessage(messages.TypeCompleted, "req-1", messages.GenerationCompleted{RequestID: "req-1"})
 	if err := ps.Publish(messages.TypeCompleted, ev); err != nil {
 		t.Fatal(err)
 	}
 	<-done
 	dup, _ := messages.NewMessage(messages.TypeCompleted, "req-1", messages.GenerationCompleted{RequestID: "req-1"})
-	if err := ps.Publish(messages.TypeCompleted, dup); err != nil { // blocks until handled
+	if err := ps.Publish(messages.TypeCompleted, dup); err != nil { // blocks until acked (dropped)
 		t.Fatal(err)
 	}
-	time.Sleep(50 * time.Millisecond)
 	mu.Lock()
 	got := calls
 	mu.Unlock()

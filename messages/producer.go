@@ -52,7 +52,9 @@ func (p *Producer) Submit(ctx context.Context, req GenerationRequest) (string, e
 	return ids[0], nil
 }
 
-// SubmitBatch submits reqs as one batch: each gets batchID and the batch size,
+// SubmitBatch submits reqs as one batch: each gets batchID and the batch size
+// (and, without an ID of its own, the ID "<batchID>-<index>", so resubmitting
+// a batch is idempotent),
 // so ideobus emits ideogram.batch.completed once every request has an
 // outcome. Every request is validated first; if any is invalid, none is
 // published and the error names each bad request by index and field.
@@ -66,6 +68,11 @@ func (p *Producer) SubmitBatch(ctx context.Context, batchID string, reqs []Gener
 	batch := make([]GenerationRequest, len(reqs))
 	for i, r := range reqs {
 		r.BatchID, r.BatchSize = batchID, len(reqs)
+		if r.ID == "" {
+			// Derived, not random: resubmitting the same batch after a
+			// partial failure must not create (and pay for) new jobs.
+			r.ID = fmt.Sprintf("%s-%d", batchID, i)
+		}
 		batch[i] = r
 	}
 	return p.publish(ctx, batch)

@@ -60,7 +60,9 @@ func Retry(p RetryPolicy) message.HandlerMiddleware {
 				}
 				wait := b.NextBackOff()
 				if ra := messages.Classify(err).RetryAfter; ra > wait {
-					wait = ra
+					// Honour the hint, but never hold the partition longer
+					// than MaxInterval for one wait.
+					wait = min(ra, p.MaxInterval)
 				}
 				t := time.NewTimer(wait)
 				select {
@@ -74,16 +76,51 @@ func Retry(p RetryPolicy) message.HandlerMiddleware {
 	}
 }
 
+// Detach runs each attempt on a context that outlives the subscriber's: when
+// the router shuts down, the subscriber cancels its messages' contexts at
+// once, which would abort an Ideogram call that may already be paid for, or
+// the ledger write after it. The detached context is cancelled only grace
+// after the original one ends, so in-flight work finishes within the
+// shutdown deadline and its result is recorded; the uncommitted message is
+// then redelivered after restart and answered from the ledger.
+func Detach(grace time.Duration) message.HandlerMiddleware {
+	return func(h message.HandlerFunc) message.HandlerFunc {
+		return func(msg *message.Message) ([]*message.Message, error) {
+			parent := msg.Context()
+			ctx, cancel := context.WithCancel(context.WithoutCancel(parent))
+			defer cancel()
+			stop := context.AfterFunc(parent, func() {
+				t := time.AfterFunc(grace, cancel)
+				context.AfterFunc(ctx, func() { t.Stop() })
+			})
+			defer stop()
+			msg.SetContext(ctx)
+			defer msg.SetContext(parent)
+			return h(msg)
+		}
+	}
+}
+
 // PoisonOnError is the last line of defence: an error that survived every
 // retry (a panic, a bug) sends the message to the poison topic with the reason
 // and acks it, so one bad message never blocks its partition. Errors while
 // shutting down are returned, so the message is redelivered after restart.
-func PoisonOnError(pub message.Publisher, topics messages.Topics, stage string, log *slog.Logger) message.HandlerMiddleware {
+//
+// Stages that follow the outcomes (batch, notify) hold state that must not
+// be lost to a storage hiccup, so with keepRetrying their retryable errors
+// are returned (the message is redelivered) instead of poisoned. For the
+// pipeline stages a poisoned message with a known request ID also gets a
+// failed event, so the job still has an outcome.
+func PoisonOnError(pub message.Publisher, topics messages.Topics, stage string, keepRetrying bool, log *slog.Logger) message.HandlerMiddleware {
 	return func(h message.HandlerFunc) message.HandlerFunc {
 		return func(msg *message.Message) ([]*message.Message, error) {
 			out, err := h(msg)
 			if err == nil || msg.Context().Err() != nil || errors.Is(err, context.Canceled) {
 				return out, err
+			}
+			if keepRetrying && messages.IsRetryable(err) {
+				log.Warn("will retry after redelivery", slog.String("stage", stage), slog.String("error", err.Error()))
+				return nil, err
 			}
 			p := messages.Poison{
 				SchemaVersion: messages.SchemaVersion,
@@ -103,6 +140,18 @@ func PoisonOnError(pub message.Publisher, topics messages.Topics, stage string, 
 			pm.Metadata.Set(messages.HeaderID, msg.UUID)
 			if perr := pub.Publish(topics.Poison, pm); perr != nil {
 				return nil, fmt.Errorf("%w (and publishing to poison topic failed: %v)", err, perr)
+			}
+			if id := p.RequestID; !keepRetrying && messages.ValidID(id) {
+				f := messages.GenerationFailed{
+					SchemaVersion: messages.SchemaVersion, RequestID: id, Stage: stage, Code: messages.CodeInternal,
+					Message: "internal error; the message was sent to the poison topic: " + err.Error(), Retryable: true, Attempts: 1,
+					FailedAt: time.Now().UTC(),
+				}
+				if fm, ferr := messages.NewMessage(messages.TypeFailed, id, f); ferr == nil {
+					if perr := pub.Publish(topics.Failed, fm); perr != nil {
+						return nil, fmt.Errorf("%w (and publishing the failed event failed: %v)", err, perr)
+					}
+				}
 			}
 			log.Error("message sent to poison topic", slog.String("stage", stage), slog.String("request_id", p.RequestID), slog.String("reason", p.Reason))
 			return nil, nil

@@ -89,6 +89,9 @@ func (c *Config) defaults() error {
 	if c.Handler.Logger == nil {
 		c.Handler.Logger = c.Logger
 	}
+	if c.CloseTimeout <= 0 {
+		c.CloseTimeout = 30 * time.Second
+	}
 	if c.Publisher == nil {
 		return errors.New("router: Publisher is required")
 	}
@@ -137,15 +140,22 @@ func Mount(r *message.Router, cfg Config) error {
 				}
 			}
 			handler := r.AddHandler("ideobus."+h.name, h.in, sub, h.out, pub, h.fn)
+			afterOutcome := st == messages.StageBatch || st == messages.StageNotify
 			mw := []message.HandlerMiddleware{
-				PoisonOnError(cfg.Publisher, cfg.Topics, st, cfg.Logger),
+				PoisonOnError(cfg.Publisher, cfg.Topics, st, afterOutcome, cfg.Logger),
 				middleware.Recoverer,
 				middleware.CorrelationID,
 			}
 			if cfg.TraceMiddleware != nil {
 				mw = append(mw, cfg.TraceMiddleware(st))
 			}
-			mw = append(mw, Retry(cfg.Retry))
+			retry := cfg.Retry
+			if st == messages.StageGenerate {
+				// The Ideogram client retries transient failures itself; a
+				// second layer here would multiply paid calls.
+				retry.MaxAttempts = 1
+			}
+			mw = append(mw, Retry(retry), Detach(cfg.CloseTimeout))
 			if cfg.AttemptMiddleware != nil {
 				mw = append(mw, cfg.AttemptMiddleware(st))
 			}

@@ -46,7 +46,7 @@ func Defaults(brokers ...string) Config {
 		ConsumerGroup:       "ideobus",
 		ClientID:            "ideobus",
 		Version:             DefaultVersion,
-		Partitions:          6,
+		Partitions:          48,
 		ReplicationFactor:   1,
 		Retention:           7 * 24 * time.Hour,
 		InitialOffsetOldest: true,

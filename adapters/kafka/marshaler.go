@@ -1,6 +1,8 @@
 package kafka
 
 import (
+	"fmt"
+
 	"github.com/IBM/sarama"
 	"github.com/ThreeDotsLabs/watermill"
 	wkafka "github.com/ThreeDotsLabs/watermill-kafka/v3/pkg/kafka"
@@ -25,7 +27,7 @@ func (Marshaler) Marshal(topic string, msg *message.Message) (*sarama.ProducerMe
 	headers := make([]sarama.RecordHeader, 0, len(msg.Metadata)+1)
 	headers = append(headers, sarama.RecordHeader{Key: []byte(wkafka.UUIDHeaderKey), Value: []byte(msg.UUID)})
 	for k, v := range msg.Metadata {
-		if k == wkafka.UUIDHeaderKey {
+		if k == wkafka.UUIDHeaderKey || k == messages.HeaderDelivery {
 			continue
 		}
 		headers = append(headers, sarama.RecordHeader{Key: []byte(k), Value: []byte(v)})
@@ -60,6 +62,7 @@ func (Marshaler) Unmarshal(rec *sarama.ConsumerMessage) (*message.Message, error
 	if md.Get(messages.HeaderPartitionKey) == "" && len(rec.Key) > 0 {
 		md.Set(messages.HeaderPartitionKey, string(rec.Key))
 	}
+	md.Set(messages.HeaderDelivery, fmt.Sprintf("%s/%d/%d", rec.Topic, rec.Partition, rec.Offset))
 	msg := message.NewMessage(uuid, rec.Value)
 	msg.Metadata = md
 	return msg, nil

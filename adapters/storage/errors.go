@@ -29,6 +29,8 @@ var throttleCodes = map[string]bool{
 	"RequestTimeout":      true,
 	"InternalError":       true,
 	"ServiceUnavailable":  true,
+	// A conditional write raced another on the same key: try again.
+	"ConditionalRequestConflict": true,
 }
 
 // classify turns an SDK error into a *messages.Error. The rule: retry what a

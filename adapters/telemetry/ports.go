@@ -2,6 +2,8 @@ package telemetry
 
 import (
 	"context"
+	"errors"
+	"io/fs"
 	"net/http"
 	"strconv"
 	"strings"
@@ -64,8 +66,11 @@ func (t *Telemetry) Store(s handlers.ObjectStore) handlers.ObjectStore {
 		return nil
 	}
 	base := tracedStore{s: s, t: t}
-	if bs, ok := s.(handlers.BatchStore); ok {
-		return tracedBatchStore{tracedStore: base, bs: bs}
+	switch cs := s.(type) {
+	case handlers.BatchStore:
+		return tracedBatchStore{tracedConditionalStore{tracedStore: base, cs: cs}, cs}
+	case handlers.ConditionalStore:
+		return tracedConditionalStore{tracedStore: base, cs: cs}
 	}
 	return base
 }
@@ -91,21 +96,26 @@ func (w tracedStore) Get(ctx context.Context, key string) ([]byte, error) {
 	ctx, span := w.t.tracer.Start(ctx, "storage.get", trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(attribute.String("storage.key", key)))
 	defer span.End()
 	b, err := w.s.Get(ctx, key)
-	if err != nil && !strings.Contains(err.Error(), "not found") {
+	if err != nil && !errors.Is(err, fs.ErrNotExist) { // a miss is an answer, not a failure
 		endSpan(span, err)
 	}
 	return b, err
 }
 
-type tracedBatchStore struct {
+type tracedConditionalStore struct {
 	tracedStore
+	cs handlers.ConditionalStore
+}
+
+type tracedBatchStore struct {
+	tracedConditionalStore
 	bs handlers.BatchStore
 }
 
-func (w tracedBatchStore) PutIfAbsent(ctx context.Context, key string, body []byte, contentType string) (messages.Asset, bool, error) {
+func (w tracedConditionalStore) PutIfAbsent(ctx context.Context, key string, body []byte, contentType string) (messages.Asset, bool, error) {
 	ctx, span := w.t.tracer.Start(ctx, "storage.put_if_absent", trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(attribute.String("storage.key", key)))
 	defer span.End()
-	a, created, err := w.bs.PutIfAbsent(ctx, key, body, contentType)
+	a, created, err := w.cs.PutIfAbsent(ctx, key, body, contentType)
 	endSpan(span, err)
 	if err == nil && created {
 		w.t.metrics.storedBytes.WithLabelValues(kindOf(key)).Add(float64(len(body)))
@@ -203,10 +213,7 @@ func (t *Telemetry) IdeogramTransport(next http.RoundTripper) http.RoundTripper 
 	return roundTripFunc(func(r *http.Request) (*http.Response, error) {
 		start := time.Now()
 		resp, err := next.RoundTrip(r)
-		route := r.URL.Path
-		if strings.HasPrefix(route, "/images/") {
-			route = "image_download"
-		}
+		route := routeLabel(r)
 		status := "0"
 		if resp != nil {
 			status = strconv.Itoa(resp.StatusCode)
@@ -220,3 +227,21 @@ func (t *Telemetry) IdeogramTransport(next http.RoundTripper) http.RoundTripper 
 type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// apiRoutes are the Ideogram API paths; anything else (image downloads from
+// ephemeral URLs, one path per image) collapses to one label, so the label
+// set stays bounded.
+var apiRoutes = map[string]bool{
+	"/generate": true, "/edit": true, "/remix": true, "/upscale": true, "/reframe": true, "/describe": true,
+	"/v1/ideogram-v3/generate": true, "/v1/ideogram-v3/edit": true, "/v1/ideogram-v3/remix": true, "/v1/ideogram-v3/reframe": true,
+}
+
+func routeLabel(r *http.Request) string {
+	switch {
+	case apiRoutes[r.URL.Path]:
+		return r.URL.Path
+	case r.Method == http.MethodGet:
+		return "image_download"
+	}
+	return "other"
+}

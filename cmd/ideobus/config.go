@@ -74,7 +74,7 @@ var settings = []setting{
 	{"IDEOBUS_CONSUMER_GROUP", "consumer-group", "consumer group prefix; each stage consumes as <group>.<stage>", false, func(c *config) *string { return &c.ConsumerGroup }, "ideobus"},
 	{"IDEOBUS_TOPIC_PREFIX", "topic-prefix", "prefix prepended to every topic name", false, func(c *config) *string { return &c.TopicPrefix }, ""},
 	{"IDEOBUS_KEY_PREFIX", "key-prefix", "object key prefix in the bucket", false, func(c *config) *string { return &c.KeyPrefix }, messages.DefaultKeyPrefix},
-	{"IDEOBUS_STAGES", "stages", "stages to run: any of generate,upload,resize,purge,batch (default all)", false, func(c *config) *string { return &c.Stages }, ""},
+	{"IDEOBUS_STAGES", "stages", "stages to run: any of generate,upload,resize,purge,batch,notify (default: the pipeline, batch, and notify when webhook secrets are set)", false, func(c *config) *string { return &c.Stages }, ""},
 	{"IDEOBUS_EMBEDDED", "embedded", "start these embedded peers instead of real systems: any of kafka,ideogram,storage,cdn", false, func(c *config) *string { return &c.Embedded }, ""},
 	{"IDEOBUS_DATA_DIR", "data-dir", "folder for embedded peers' data (objects, broker log)", false, func(c *config) *string { return &c.DataDir }, ""},
 	{"IDEOBUS_DEFAULT_VARIANTS", "default-variants", "variants rendered when a request names none (comma-separated preset names)", false, func(c *config) *string { return &c.Variants }, ""},

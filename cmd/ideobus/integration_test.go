@@ -58,6 +58,7 @@ func testStackWith(t *testing.T, sim ideogram.SimOptions, edit func(*config)) *s
 		TopicPrefix:   id + ".",
 		RetryAttempts: 3,
 		CloseTimeout:  20 * time.Second,
+		Partitions:    "6", // enough for these tests, and quick to assign
 	}
 	if cfg.Brokers == "" {
 		cfg.Embedded += ",kafka"

@@ -51,6 +51,10 @@ func run(ctx context.Context, args []string) int {
 	root := newRootCmd()
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
+	// Flush spans whether the command succeeded or not.
+	fctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	_ = tracingShutdown(fctx)
+	cancel()
 	if err == nil {
 		return exitOK
 	}
@@ -100,11 +104,6 @@ Exit codes: 0 success, 1 a job failed, 2 usage or configuration error,
 			}
 			tracingShutdown = shutdown
 			return nil
-		},
-		PersistentPostRun: func(cmd *cobra.Command, _ []string) {
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			_ = tracingShutdown(ctx)
 		},
 	}
 	logOpts.bind(root.PersistentFlags())

@@ -74,7 +74,9 @@ func runServe(ctx context.Context, cfg config, httpAddr string, ready func(*stac
 			return err
 		}
 		defer ops.Close()
-		st.metrics.Registry.MustRegister(kafka.NewLagCollector(st.kafka, st.stageGroups()))
+		lag := kafka.NewLagCollector(st.kafka, st.stageGroups())
+		defer lag.Close()
+		st.metrics.Registry.MustRegister(lag)
 		go func() {
 			<-ctx.Done()
 			ops.draining.Store(true) // readyz fails from the first moment of shutdown

@@ -119,10 +119,11 @@ func startStack(ctx context.Context, cfg config, opts stackOptions) (_ *stack, e
 	if err := s.startStorage(ctx, emb["storage"], emb["cdn"]); err != nil {
 		return nil, err
 	}
-	s.ports.Budget = handlers.NewBudget(nums.inflight)
-	if nums.inflight == 0 {
-		s.ports.Budget = handlers.NewBudget(handlers.DefaultInflightImages)
+	inflight := nums.inflight
+	if inflight == 0 {
+		inflight = handlers.DefaultInflightImages
 	}
+	s.ports.Budget = handlers.NewBudget(inflight)
 	s.metrics.ObserveBudget(s.ports.Budget)
 	s.ports.Resizer = s.tel.Resizer(imaging.New(imaging.Options{}))
 	if err := s.startGuardedHTTP(); err != nil {
@@ -148,6 +149,10 @@ func (s *stack) startIdeogram(embedded bool, simOpts ideogram.SimOptions) error 
 		s.log.Info("embedded ideogram simulator started", slog.String("url", base))
 	}
 	icfg.HTTPClient = &http.Client{Transport: s.tel.IdeogramTransport(http.DefaultTransport)}
+	// The client is the generate stage's only retry layer (the router does
+	// not retry it, so paid calls are not multiplied); 429s cost nothing, so
+	// give transient faults a few more tries than the package default.
+	icfg.MaxAttempts = 6
 	client, err := ideogram.New(icfg)
 	if err != nil {
 		return usageErr(err)
@@ -215,7 +220,11 @@ func (s *stack) startStorage(ctx context.Context, embStorage, embCDN bool) error
 	}
 	traced := s.tel.Store(store)
 	s.ports.Store = traced
-	s.ports.Ledger = handlers.NewObjectLedger(traced.(handlers.ConditionalStore), s.keyPrefix())
+	cs, ok := traced.(handlers.ConditionalStore)
+	if !ok {
+		return runtimeErr(fmt.Errorf("the object store cannot create conditionally; the ledger needs it"))
+	}
+	s.ports.Ledger = handlers.NewObjectLedger(cs, s.keyPrefix())
 	c, err := cdn.New(ccfg)
 	if err != nil {
 		return usageErr(err)
@@ -308,9 +317,11 @@ func (s *stack) router(pub message.Publisher) (*message.Router, error) {
 	if err != nil {
 		return nil, usageErr(err)
 	}
-	var variants []string
-	if v := splitList(s.cfg.Variants); len(v) > 0 {
-		variants = v
+	variants := splitList(s.cfg.Variants)
+	for _, v := range variants {
+		if _, ok := messages.Presets[v]; !ok {
+			return nil, usageErr(fmt.Errorf("IDEOBUS_DEFAULT_VARIANTS: %q is not a preset (%s)", v, strings.Join(messages.PresetNames(), ", ")))
+		}
 	}
 	r, err := router.New(router.Config{
 		TraceMiddleware:   s.tel.StageMiddleware,
