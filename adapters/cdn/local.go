@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/ideobus/ideobus/adapters/internal/httpserve"
 )
 
 // Defaults of LocalCDNOptions. The zone ID has the shape of a real one (32
@@ -109,7 +111,7 @@ func NewLocalCDN(opts LocalCDNOptions) (*LocalCDN, error) {
 	mux.HandleFunc("POST "+localAPIPath+"/zones/{zone}/purge_cache", l.handlePurge)
 	mux.HandleFunc("GET /", l.handleObject) // GET patterns also match HEAD
 	l.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	new(unusedConns).install(l.srv)
+	httpserve.CloseUnusedOnShutdown(l.srv)
 	go func() {
 		defer close(l.done)
 		_ = l.srv.Serve(ln)

@@ -13,6 +13,8 @@ import (
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3afero"
 	"github.com/spf13/afero"
+
+	"github.com/ideobus/ideobus/adapters/internal/httpserve"
 )
 
 // LocalServer is an in-process, S3-compatible server (gofakes3) that keeps
@@ -71,7 +73,7 @@ func NewLocalServer(dir string, opts ...LocalOption) (*LocalServer, error) {
 		srv:  &http.Server{Handler: conditionalPuts(backend, gofakes3.New(backend).Server()), ReadHeaderTimeout: 10 * time.Second},
 		done: make(chan struct{}),
 	}
-	new(unusedConns).install(s.srv)
+	httpserve.CloseUnusedOnShutdown(s.srv)
 	go func() {
 		defer close(s.done)
 		_ = s.srv.Serve(ln) // always ErrServerClosed after Close

@@ -1,4 +1,5 @@
-package storage
+// Package httpserve holds what the embedded peers' HTTP servers share.
+package httpserve
 
 import (
 	"net"
@@ -15,9 +16,10 @@ type unusedConns struct {
 	conns map[net.Conn]struct{}
 }
 
-// install hooks the tracker into srv.
-func (u *unusedConns) install(srv *http.Server) {
-	u.conns = make(map[net.Conn]struct{})
+// CloseUnusedOnShutdown makes srv.Shutdown close connections that never
+// sent a request instead of waiting for them.
+func CloseUnusedOnShutdown(srv *http.Server) {
+	u := &unusedConns{conns: make(map[net.Conn]struct{})}
 	srv.ConnState = u.track
 	srv.RegisterOnShutdown(u.closeAll) // runs after the listeners are closed
 }
