@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ThreeDotsLabs/watermill/message"
+
 	"github.com/ideobus/ideobus/adapters/ideogram"
 	"github.com/ideobus/ideobus/adapters/storage"
 	"github.com/ideobus/ideobus/handlers"
@@ -146,5 +148,56 @@ func TestUploadFailureListsStoredAssets(t *testing.T) {
 	}
 	if _, err := st.Get(ctx, f.Assets[0].Key); err != nil {
 		t.Fatalf("listed asset is not in the store: %v", err)
+	}
+}
+
+// TestUploadReplayAfterExpiryUsesStoredOriginal: a ledger replay hands the
+// upload stage URLs that have expired since; the originals stored by the
+// first run are used instead of failing a job that is already paid for.
+func TestUploadReplayAfterExpiryUsesStoredOriginal(t *testing.T) {
+	ctx := context.Background()
+	sim := ideogram.NewSimulator(ideogram.SimOptions{APIKey: "k"})
+	base, err := sim.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	client, _ := ideogram.New(ideogram.SimulatorConfig(base, "k"))
+	srv, err := storage.NewLocalServer(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	st, _ := storage.New(ctx, srv.Config("replay"))
+	if err := st.EnsureBucket(ctx); err != nil {
+		t.Fatal(err)
+	}
+	req := messages.GenerationRequest{SchemaVersion: 1, ID: "replay-1", Prompt: "a poster"}
+	images, err := client.Generate(ctx, req, handlers.Inputs{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	upload := handlers.NewUpload(client, st, handlers.Options{Logger: quiet})
+	event := func() *message.Message {
+		m, _ := messages.NewMessage(messages.TypeGenerated, req.ID, messages.GenerationGenerated{Job: messages.Job{
+			SchemaVersion: 1, RequestID: req.ID, Request: req, Images: append([]messages.Image(nil), images...)}})
+		return m
+	}
+	first, err := upload(event())
+	if err != nil || first[0].Metadata.Get(messages.HeaderType) != messages.TypeUploaded {
+		t.Fatalf("first upload: %v", err)
+	}
+	images[0].SourceURL = strings.Replace(images[0].SourceURL, "sig=", "sig=0", 1) // now expired
+	again, err := upload(event())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var up messages.ImageUploaded
+	if again[0].Metadata.Get(messages.HeaderType) != messages.TypeUploaded || messages.Decode(again[0], messages.TypeUploaded, &up) != nil {
+		t.Fatalf("replay after expiry did not complete the upload: %s", again[0].Payload)
+	}
+	if up.Images[0].Original == nil || up.Images[0].Original.Key != messages.OriginalKey("ideobus", req.ID, 0) {
+		t.Fatalf("replayed original: %+v", up.Images[0].Original)
 	}
 }
