@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/IBM/sarama"
 )
@@ -47,5 +48,50 @@ func EnsureTopics(cfg Config, topics ...string) error {
 			return fmt.Errorf("create topic %s: %w", t, err)
 		}
 	}
-	return nil
+	return waitForLeaders(cfg, topics)
+}
+
+// waitForLeaders returns once every partition of the topics has a leader
+// that answers for it. A broker acknowledges CreateTopics before the leaders
+// are elected, and a topic another process just created may be in that
+// window too; a consumer that starts then gets NotLeaderForPartition.
+func waitForLeaders(cfg Config, topics []string) error {
+	if len(topics) == 0 {
+		return nil
+	}
+	client, err := sarama.NewClient(cfg.Brokers, cfg.SaramaConfig())
+	if err != nil {
+		return fmt.Errorf("connect to kafka %v: %w", cfg.Brokers, err)
+	}
+	defer client.Close()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		pending := ""
+		if err := client.RefreshMetadata(topics...); err != nil {
+			pending = err.Error()
+		}
+		for _, t := range topics {
+			if pending != "" {
+				break
+			}
+			parts, err := client.Partitions(t)
+			if err != nil || len(parts) == 0 {
+				pending = t
+				break
+			}
+			for _, p := range parts {
+				if _, err := client.GetOffset(t, p, sarama.OffsetNewest); err != nil {
+					pending = fmt.Sprintf("%s/%d: %v", t, p, err)
+					break
+				}
+			}
+		}
+		if pending == "" {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("topics created but partitions have no leader yet (%s)", pending)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }

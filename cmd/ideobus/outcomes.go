@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
 
@@ -26,9 +27,9 @@ func subscribeOutcomes(ctx context.Context, sub message.Subscriber, topics messa
 	out := make(chan outcome)
 	var chans []<-chan *message.Message
 	for _, t := range topics.Outcomes() {
-		ch, err := sub.Subscribe(ctx, t)
+		ch, err := subscribe(ctx, sub, t)
 		if err != nil {
-			return nil, runtimeErr(fmt.Errorf("subscribe %s: %w", t, err))
+			return nil, err
 		}
 		chans = append(chans, ch)
 	}
@@ -110,4 +111,22 @@ func (o outcome) print(w io.Writer, asJSON bool) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// subscribe retries briefly: right after a topic is created its partition
+// leaders may still be moving, which a group-less consumer sees as an error.
+func subscribe(ctx context.Context, sub message.Subscriber, topic string) (<-chan *message.Message, error) {
+	var err error
+	for attempt := 0; attempt < 5; attempt++ {
+		var ch <-chan *message.Message
+		if ch, err = sub.Subscribe(ctx, topic); err == nil {
+			return ch, nil
+		}
+		select {
+		case <-time.After(time.Duration(attempt+1) * 300 * time.Millisecond):
+		case <-ctx.Done():
+			return nil, runtimeErr(ctx.Err())
+		}
+	}
+	return nil, runtimeErr(fmt.Errorf("subscribe %s: %w", topic, err))
 }

@@ -95,9 +95,9 @@ func rank(state string) int {
 // followStages feeds the stage topics' events into p until ctx ends.
 func followStages(ctx context.Context, sub message.Subscriber, topics messages.Topics, p *progress) error {
 	for state, topic := range map[string]string{"generated": topics.Generated, "uploaded": topics.Uploaded, "resized": topics.Resized} {
-		ch, err := sub.Subscribe(ctx, topic)
+		ch, err := subscribe(ctx, sub, topic)
 		if err != nil {
-			return runtimeErr(fmt.Errorf("subscribe %s: %w", topic, err))
+			return err
 		}
 		go func() {
 			for m := range ch {
