@@ -103,10 +103,52 @@ var settings = []setting{
 	{"CLOUDFLARE_API_BASE_URL", "cloudflare-api-base-url", "Cloudflare API base URL", false, func(c *config) *string { return &c.CFAPIBaseURL }, ""},
 }
 
-// bindConfig registers every setting as a flag whose default is the
-// environment variable's value.
-func bindConfig(fs *pflag.FlagSet, c *config) {
+// Which commands a setting applies to: the Kafka connection (every command
+// that talks to a broker), the pipeline's own knobs (serve, demo, loadtest),
+// the embedded simulator's knobs, and the real outside systems (serve).
+type scope int
+
+const (
+	scopeKafka scope = 1 << iota
+	scopePipeline
+	scopeSim
+	scopeSystems
+)
+
+// Scopes of each command.
+const (
+	forServe  = scopeKafka | scopePipeline | scopeSim | scopeSystems
+	forDemo   = scopePipeline | scopeSim
+	forClient = scopeKafka
+)
+
+// scopeOf says where each setting applies; unlisted ones are pipeline knobs.
+var scopeOf = map[string]scope{
+	"IDEOBUS_KAFKA_BROKERS": scopeKafka, "IDEOBUS_CONSUMER_GROUP": scopeKafka, "IDEOBUS_TOPIC_PREFIX": scopeKafka,
+	"IDEOBUS_KAFKA_PARTITIONS": scopeKafka | scopePipeline,
+	"IDEOBUS_EMBEDDED":         scopeSystems, "IDEOBUS_DATA_DIR": scopeSystems,
+	"IDEOBUS_SIM_LATENCY": scopeSim, "IDEOBUS_SIM_LATENCY_JITTER": scopeSim, "IDEOBUS_SIM_FAULT_429": scopeSim, "IDEOBUS_SIM_FAULT_5XX": scopeSim,
+	"IDEOGRAM_API_KEY": scopeSystems, "IDEOGRAM_BASE_URL": scopeSystems, "IDEOGRAM_ALLOW_HTTP": scopeSystems, "IDEOGRAM_IMAGE_HOSTS": scopeSystems,
+	"R2_ACCOUNT_ID": scopeSystems, "R2_ACCESS_KEY_ID": scopeSystems, "R2_SECRET_ACCESS_KEY": scopeSystems, "R2_BUCKET": scopeSystems,
+	"R2_ENDPOINT": scopeSystems, "R2_PUBLIC_BASE_URL": scopeSystems,
+	"CLOUDFLARE_API_TOKEN": scopeSystems, "CLOUDFLARE_ZONE_ID": scopeSystems, "CLOUDFLARE_API_BASE_URL": scopeSystems,
+}
+
+// bindConfig registers the settings of the given scopes as flags whose
+// defaults are the environment variables' values. Settings outside them
+// still take their defaults.
+func bindConfig(fs *pflag.FlagSet, c *config, scopes scope) {
 	for _, s := range settings {
+		sc, ok := scopeOf[s.env]
+		if !ok {
+			sc = scopePipeline
+		}
+		if sc&scopes == 0 {
+			if *s.field(c) == "" {
+				*s.field(c) = envOr(s.env, s.def)
+			}
+			continue
+		}
 		def := os.Getenv(s.env)
 		if def == "" {
 			def = s.def
@@ -118,8 +160,10 @@ func bindConfig(fs *pflag.FlagSet, c *config) {
 			fs.Lookup(s.flag).DefValue = ""
 		}
 	}
-	fs.IntVar(&c.RetryAttempts, "retry-attempts", 3, "attempts per stage for transient failures")
-	fs.DurationVar(&c.CloseTimeout, "shutdown-timeout", 30*time.Second, "how long shutdown waits for in-flight work")
+	if scopes&scopePipeline != 0 {
+		fs.IntVar(&c.RetryAttempts, "retry-attempts", 3, "attempts per stage for transient failures (generate: the Ideogram client's own retries)")
+		fs.DurationVar(&c.CloseTimeout, "shutdown-timeout", 30*time.Second, "how long shutdown waits for in-flight work")
+	}
 }
 
 func splitList(s string) []string { return kafka.ParseBrokers(s) }

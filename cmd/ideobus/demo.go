@@ -69,7 +69,7 @@ Exit status: 0 when every request completed, 1 when any failed.`,
 			return nil
 		},
 	}
-	bindConfig(cmd.Flags(), &cfg)
+	bindConfig(cmd.Flags(), &cfg, forDemo)
 	cmd.Flags().IntVar(&count, "count", len(campaign), "number of requests to submit")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print each outcome as one CloudEvents structured JSON line")
 	cmd.Flags().StringVar(&out, "out", "ideobus-demo", "folder the embedded S3 server keeps the images in")

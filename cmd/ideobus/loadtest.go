@@ -60,7 +60,7 @@ to refuse with 429 (our own load must cause none).`,
 		},
 	}
 	f := cmd.Flags()
-	bindConfig(f, &cfg)
+	bindConfig(f, &cfg, forDemo)
 	f.IntVar(&lt.count, "count", 60, "requests in the backlog")
 	f.DurationVar(&lt.latency, "latency", 500*time.Millisecond, "simulated Ideogram latency per call")
 	f.DurationVar(&lt.timeout, "timeout", 5*time.Minute, "give up after this long")

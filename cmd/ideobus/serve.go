@@ -44,7 +44,7 @@ On SIGINT or SIGTERM serve stops fetching, lets in-flight work finish (up to
 			return runServe(cmd.Context(), cfg, httpAddr, nil)
 		},
 	}
-	bindConfig(cmd.Flags(), &cfg)
+	bindConfig(cmd.Flags(), &cfg, forServe)
 	cmd.Flags().StringVar(&httpAddr, "http-addr", envOr("IDEOBUS_HTTP_ADDR", ":9095"), "address of /metrics, /healthz and /readyz; empty disables [$IDEOBUS_HTTP_ADDR]")
 	return cmd
 }

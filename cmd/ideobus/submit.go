@@ -147,7 +147,7 @@ in the ideogram.generation.requested payload format.`,
 		},
 	}
 	f := cmd.Flags()
-	bindConfig(f, &cfg)
+	bindConfig(f, &cfg, forClient)
 	f.StringVar(&req.ID, "id", "", "request ID, the idempotency key (default: generated)")
 	f.StringVar(&req.Prompt, "prompt", "", "what to draw")
 	f.StringVar(&req.NegativePrompt, "negative-prompt", "", "what to avoid")

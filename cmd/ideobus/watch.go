@@ -55,7 +55,7 @@ consumer group, so it never takes messages from other consumers.`,
 		},
 	}
 	f := cmd.Flags()
-	bindConfig(f, &cfg)
+	bindConfig(f, &cfg, forClient)
 	f.BoolVar(&asJSON, "json", false, "print each outcome as one CloudEvents structured JSON line")
 	f.BoolVar(&fromOldest, "from-beginning", false, "start from the oldest retained outcome instead of new ones")
 	f.StringSliceVar(&types, "type", nil, "only these outcomes: completed, failed")
