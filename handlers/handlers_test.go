@@ -201,3 +201,68 @@ func TestUploadReplayAfterExpiryUsesStoredOriginal(t *testing.T) {
 		t.Fatalf("replayed original: %+v", up.Images[0].Original)
 	}
 }
+
+// TestGenerateAnswersFromLedgerAndRetriesOnlyWhileAttemptsRemain covers the
+// generate stage's two money rules: a request already in the ledger makes no
+// call, and a transient failure is handed back for a retry until the last
+// attempt, which becomes a failed event with retryable true.
+func TestGenerateAnswersFromLedgerAndRetriesOnlyWhileAttemptsRemain(t *testing.T) {
+	ctx := context.Background()
+	sim := ideogram.NewSimulator(ideogram.SimOptions{APIKey: "k"})
+	base, err := sim.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	cfg := ideogram.SimulatorConfig(base, "k")
+	cfg.MaxAttempts = 1
+	client, _ := ideogram.New(cfg)
+	srv, err := storage.NewLocalServer(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	st, _ := storage.New(ctx, srv.Config("gen"))
+	if err := st.EnsureBucket(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ledger := handlers.NewObjectLedger(st, "ideobus")
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	gen := handlers.NewGenerate(handlers.GeneratePorts{Generator: client, Ledger: ledger}, handlers.Options{Logger: quiet})
+	request := func(id, prompt string, ctx context.Context) *message.Message {
+		m, _, err := messages.NewRequestMessage(messages.GenerationRequest{ID: id, Prompt: prompt})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.SetContext(ctx)
+		return m
+	}
+
+	recorded := []messages.Image{{Seed: 7, SourceURL: "https://ideogram.ai/x.png", Resolution: "1024x1024"}}
+	if _, err := ledger.Record(ctx, handlers.LedgerRecord{RequestID: "paid-1", Images: recorded}); err != nil {
+		t.Fatal(err)
+	}
+	out, err := gen(request("paid-1", "already paid", ctx))
+	if err != nil || sim.GenerateCalls() != 0 {
+		t.Fatalf("ledger hit: err=%v, %d API calls, want none", err, sim.GenerateCalls())
+	}
+	var g messages.GenerationGenerated
+	if messages.Decode(out[0], messages.TypeGenerated, &g) != nil || g.Images[0].Seed != 7 {
+		t.Fatalf("replay did not re-emit the recorded result: %s", out[0].Payload)
+	}
+
+	if _, err := gen(request("flaky-1", "x [sim:503]", handlers.WithAttempt(ctx, 1, false))); err == nil || !messages.IsRetryable(err) {
+		t.Fatalf("not the last attempt: want a retryable error handed back, got %v", err)
+	}
+	out, err = gen(request("flaky-1", "x [sim:503]", handlers.WithAttempt(ctx, 3, true)))
+	if err != nil {
+		t.Fatalf("last attempt: want a failed event, got error %v", err)
+	}
+	var f messages.GenerationFailed
+	if messages.Decode(out[0], messages.TypeFailed, &f) != nil || !f.Retryable || f.Code != messages.CodeUpstreamUnavailable || f.Attempts != 3 {
+		t.Fatalf("failed event: %+v", f)
+	}
+	if _, found, _ := ledger.Lookup(ctx, "flaky-1"); found {
+		t.Fatal("a failed call was recorded as paid")
+	}
+}
