@@ -23,3 +23,12 @@ func attemptFrom(ctx context.Context) attempt {
 	}
 	return attempt{n: 1}
 }
+
+// noMoreAttempts marks an error after which the stage must not be run again
+// for this message, though the job as a whole may be retried later: the
+// generate stage's Ideogram call already retried inside the client, and
+// another round here would multiply paid calls.
+type noMoreAttempts struct{ err error }
+
+func (e noMoreAttempts) Error() string { return e.err.Error() }
+func (e noMoreAttempts) Unwrap() error { return e.err }

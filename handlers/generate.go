@@ -59,7 +59,7 @@ func NewGenerate(p GeneratePorts, opts Options) message.HandlerFunc {
 			if messages.ValidID(req.BatchID) && req.BatchSize > 0 {
 				ref.batchID, ref.batchSize = req.BatchID, req.BatchSize
 			}
-			if req.CallbackURL != "" && len(req.CallbackURL) <= messages.MaxURLLength {
+			if messages.ValidCallbackURL(req.CallbackURL) {
 				ref.callback = req.CallbackURL
 			}
 			if err := req.Validate(); err != nil {
@@ -106,6 +106,9 @@ func (s stage) generate(ctx context.Context, p GeneratePorts, req messages.Gener
 			return nil, 0, false, err
 		}
 		if found {
+			if rec.Fingerprint != "" && rec.Fingerprint != Fingerprint(req) {
+				return nil, 0, false, invalidField("id", fmt.Sprintf("%q was already used for a different request (ledger recorded %s); request IDs are idempotency keys", req.ID, rec.RecordedAt.Format(time.RFC3339)))
+			}
 			return rec.Images, 0, true, nil
 		}
 	}
@@ -127,10 +130,11 @@ func (s stage) generate(ctx context.Context, p GeneratePorts, req messages.Gener
 		attempts = 1
 	}
 	if err != nil {
-		return nil, attempts, false, err
+		return nil, attempts, false, noMoreAttempts{err}
 	}
 	if p.Ledger != nil {
 		rec := LedgerRecord{
+			Fingerprint:   Fingerprint(req),
 			SchemaVersion: messages.SchemaVersion, RequestID: req.ID,
 			Operation: req.EffectiveOperation(), Model: req.EffectiveModel(),
 			Images: images, Attempts: attempts, RecordedAt: time.Now().UTC(),

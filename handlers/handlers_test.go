@@ -203,9 +203,8 @@ func TestUploadReplayAfterExpiryUsesStoredOriginal(t *testing.T) {
 }
 
 // TestGenerateAnswersFromLedgerAndRetriesOnlyWhileAttemptsRemain covers the
-// generate stage's two money rules: a request already in the ledger makes no
-// call, and a transient failure is handed back for a retry until the last
-// attempt, which becomes a failed event with retryable true.
+// generate stage's money rules: a request already in the ledger makes no
+// call, and a failed call is not repeated by the stage.
 func TestGenerateAnswersFromLedgerAndRetriesOnlyWhileAttemptsRemain(t *testing.T) {
 	ctx := context.Background()
 	sim := ideogram.NewSimulator(ideogram.SimOptions{APIKey: "k"})
@@ -239,7 +238,7 @@ func TestGenerateAnswersFromLedgerAndRetriesOnlyWhileAttemptsRemain(t *testing.T
 	}
 
 	recorded := []messages.Image{{Seed: 7, SourceURL: "https://ideogram.ai/x.png", Resolution: "1024x1024"}}
-	if _, err := ledger.Record(ctx, handlers.LedgerRecord{RequestID: "paid-1", Images: recorded}); err != nil {
+	if _, err := ledger.Record(ctx, handlers.LedgerRecord{RequestID: "paid-1", Images: recorded}); err != nil { // no fingerprint: a record from before fingerprints
 		t.Fatal(err)
 	}
 	out, err := gen(request("paid-1", "already paid", ctx))
@@ -251,18 +250,85 @@ func TestGenerateAnswersFromLedgerAndRetriesOnlyWhileAttemptsRemain(t *testing.T
 		t.Fatalf("replay did not re-emit the recorded result: %s", out[0].Payload)
 	}
 
-	if _, err := gen(request("flaky-1", "x [sim:503]", handlers.WithAttempt(ctx, 1, false))); err == nil || !messages.IsRetryable(err) {
-		t.Fatalf("not the last attempt: want a retryable error handed back, got %v", err)
-	}
-	out, err = gen(request("flaky-1", "x [sim:503]", handlers.WithAttempt(ctx, 3, true)))
+	// A failed Ideogram call (after the client's own retries) ends this
+	// message's attempts even when more remain: another round would pay
+	// again. The job fails with retryable true, so it can be resubmitted.
+	out, err = gen(request("flaky-1", "x [sim:503]", handlers.WithAttempt(ctx, 1, false)))
 	if err != nil {
-		t.Fatalf("last attempt: want a failed event, got error %v", err)
+		t.Fatalf("want a failed event, got error %v", err)
 	}
 	var f messages.GenerationFailed
-	if messages.Decode(out[0], messages.TypeFailed, &f) != nil || !f.Retryable || f.Code != messages.CodeUpstreamUnavailable || f.Attempts != 3 {
+	if messages.Decode(out[0], messages.TypeFailed, &f) != nil || !f.Retryable || f.Code != messages.CodeUpstreamUnavailable {
 		t.Fatalf("failed event: %+v", f)
+	}
+	if n := sim.GenerateCalls(); n != 1 {
+		t.Fatalf("%d API calls, want 1 (the client was set to a single attempt)", n)
+	}
+	// The same ID for a different generation is refused, not answered with
+	// the recorded images.
+	out, err = gen(request("paid-1", "something else entirely", ctx))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reuse messages.GenerationFailed
+	if messages.Decode(out[0], messages.TypeFailed, &reuse) == nil && reuse.Code == messages.CodeInvalidRequest {
+		t.Fatalf("the recorded ledger had no fingerprint, so the replay must still be answered: %+v", reuse)
 	}
 	if _, found, _ := ledger.Lookup(ctx, "flaky-1"); found {
 		t.Fatal("a failed call was recorded as paid")
+	}
+}
+
+// TestLedgerRefusesAReusedIDForADifferentRequest: request IDs are
+// idempotency keys; reusing one for another generation must not be answered
+// with the first job's images.
+func TestLedgerRefusesAReusedIDForADifferentRequest(t *testing.T) {
+	ctx := context.Background()
+	sim := ideogram.NewSimulator(ideogram.SimOptions{APIKey: "k"})
+	base, err := sim.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	client, _ := ideogram.New(ideogram.SimulatorConfig(base, "k"))
+	srv, err := storage.NewLocalServer(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	st, _ := storage.New(ctx, srv.Config("reuse"))
+	if err := st.EnsureBucket(ctx); err != nil {
+		t.Fatal(err)
+	}
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	gen := handlers.NewGenerate(handlers.GeneratePorts{Generator: client, Ledger: handlers.NewObjectLedger(st, "ideobus")}, handlers.Options{Logger: quiet})
+	send := func(prompt string, variants ...string) *message.Message {
+		req := messages.GenerationRequest{ID: "daily-0", Prompt: prompt}
+		for _, v := range variants {
+			req.Variants = append(req.Variants, messages.VariantSpec{Name: v})
+		}
+		m, _, err := messages.NewRequestMessage(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := gen(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out[0]
+	}
+	if m := send("monday's banner"); m.Metadata.Get(messages.HeaderType) != messages.TypeGenerated {
+		t.Fatal("first request did not generate")
+	}
+	if m := send("monday's banner", "thumbnail"); m.Metadata.Get(messages.HeaderType) != messages.TypeGenerated {
+		t.Fatal("the same generation with other variants must replay from the ledger")
+	}
+	m := send("tuesday's banner")
+	var f messages.GenerationFailed
+	if messages.Decode(m, messages.TypeFailed, &f) != nil || f.Code != messages.CodeInvalidRequest || !strings.Contains(f.Message, "already used") {
+		t.Fatalf("reused ID: %s", m.Payload)
+	}
+	if n := sim.GenerateCalls(); n != 1 {
+		t.Fatalf("%d API calls, want 1", n)
 	}
 }

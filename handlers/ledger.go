@@ -2,6 +2,8 @@ package handlers
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,6 +17,7 @@ import (
 type LedgerRecord struct {
 	SchemaVersion int              `json:"schema_version"`
 	RequestID     string           `json:"request_id"`
+	Fingerprint   string           `json:"fingerprint,omitempty"`
 	Operation     string           `json:"operation"`
 	Model         string           `json:"model"`
 	Images        []messages.Image `json:"images"`
@@ -79,4 +82,23 @@ func (l objectLedger) Record(ctx context.Context, rec LedgerRecord) (LedgerRecor
 		return rec, err
 	}
 	return *first, nil
+}
+
+// Fingerprint identifies what a request asks Ideogram for (not where the
+// result goes: variants, labels, batch and callback may differ), so a
+// request ID reused for a different generation is refused instead of being
+// answered with another job's images.
+func Fingerprint(r messages.GenerationRequest) string {
+	g := struct {
+		Op, Prompt, Neg, Model, Style, Aspect, Res, Magic, Speed, Preset, Source, Mask string
+		Codes                                                                          []string
+		Seed                                                                           *int64
+		N                                                                              int
+		Palette                                                                        *messages.ColorPalette
+		Weight, Resemblance, Detail                                                    *int
+	}{r.EffectiveOperation(), r.Prompt, r.NegativePrompt, r.EffectiveModel(), r.StyleType, r.AspectRatio, r.Resolution, r.MagicPrompt,
+		r.RenderingSpeed, r.StylePreset, r.SourceImage, r.Mask, r.StyleCodes, r.Seed, r.Images(), r.ColorPalette, r.ImageWeight, r.Resemblance, r.Detail}
+	b, _ := json.Marshal(g)
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:16])
 }

@@ -49,7 +49,9 @@ func NewNotify(n Notifier, store ObjectStore, opts Options) message.HandlerFunc 
 			if store != nil && messages.ValidID(o.RequestID) {
 				rec, _ := json.Marshal(d)
 				if _, err := store.Put(ctx, s.opts.KeyPrefix+"/"+o.RequestID+"/webhook.json", rec, "application/json"); err != nil {
-					return nil, err
+					// The delivery happened; redoing it for the sake of the
+					// record would POST the receiver again.
+					s.opts.Logger.Warn("webhook delivery record not stored", slog.String("request_id", o.RequestID), slog.String("error", err.Error()))
 				}
 			}
 			return nil, nil

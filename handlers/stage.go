@@ -94,6 +94,10 @@ func (s stage) run(msg *message.Message, ref *jobRef, work func(ctx context.Cont
 		return nil, err
 	}
 	e := messages.Classify(err)
+	var final noMoreAttempts
+	if errors.As(err, &final) {
+		at.last = true
+	}
 	if s.afterOutcome {
 		log.Warn("stage attempt failed", slog.String("code", string(e.Code)), slog.String("error", e.Error()))
 		return nil, err

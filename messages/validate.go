@@ -309,3 +309,14 @@ func (v *validator) err() error {
 		Fields:  v.problems,
 	}
 }
+
+// ValidCallbackURL reports whether s is an acceptable callback_url: an
+// absolute http(s) URL without credentials, within the length limit.
+func ValidCallbackURL(s string) bool {
+	if s == "" {
+		return false
+	}
+	var v validator
+	v.httpURL("callback_url", s)
+	return len(v.problems) == 0
+}

@@ -2,6 +2,7 @@ package router
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -147,6 +148,7 @@ func PoisonOnError(pub message.Publisher, topics messages.Topics, stage string, 
 					Message: "internal error; the message was sent to the poison topic: " + err.Error(), Retryable: true, Attempts: 1,
 					FailedAt: time.Now().UTC(),
 				}
+				routingOf(msg.Payload, &f)
 				if fm, ferr := messages.NewMessage(messages.TypeFailed, id, f); ferr == nil {
 					if perr := pub.Publish(topics.Failed, fm); perr != nil {
 						return nil, fmt.Errorf("%w (and publishing the failed event failed: %v)", err, perr)
@@ -156,5 +158,36 @@ func PoisonOnError(pub message.Publisher, topics messages.Topics, stage string, 
 			log.Error("message sent to poison topic", slog.String("stage", stage), slog.String("request_id", p.RequestID), slog.String("reason", p.Reason))
 			return nil, nil
 		}
+	}
+}
+
+// routingOf copies what routes an outcome (batch, callback, labels) from a
+// request or stage-event payload into f, leniently: the payload may be the
+// very thing that broke the stage.
+func routingOf(payload []byte, f *messages.GenerationFailed) {
+	var p struct {
+		BatchID     string            `json:"batch_id"`
+		BatchSize   int               `json:"batch_size"`
+		CallbackURL string            `json:"callback_url"`
+		Labels      map[string]string `json:"labels"`
+		Request     *struct {
+			BatchSize   int    `json:"batch_size"`
+			CallbackURL string `json:"callback_url"`
+		} `json:"request"`
+	}
+	if json.Unmarshal(payload, &p) != nil {
+		return
+	}
+	if p.Request != nil {
+		p.BatchSize, p.CallbackURL = p.Request.BatchSize, p.Request.CallbackURL
+	}
+	if messages.ValidID(p.BatchID) && p.BatchSize > 0 {
+		f.BatchID, f.BatchSize = p.BatchID, p.BatchSize
+	}
+	if messages.ValidCallbackURL(p.CallbackURL) {
+		f.CallbackURL = p.CallbackURL
+	}
+	if len(p.Labels) <= messages.MaxLabels {
+		f.Labels = p.Labels
 	}
 }

@@ -149,13 +149,9 @@ func Mount(r *message.Router, cfg Config) error {
 			if cfg.TraceMiddleware != nil {
 				mw = append(mw, cfg.TraceMiddleware(st))
 			}
-			retry := cfg.Retry
-			if st == messages.StageGenerate {
-				// The Ideogram client retries transient failures itself; a
-				// second layer here would multiply paid calls.
-				retry.MaxAttempts = 1
-			}
-			mw = append(mw, Retry(retry), Detach(cfg.CloseTimeout))
+			// Detached work gets half the shutdown deadline, so it ends (and
+			// its ledger record is written) while the router still waits.
+			mw = append(mw, Retry(cfg.Retry), Detach(cfg.CloseTimeout/2))
 			if cfg.AttemptMiddleware != nil {
 				mw = append(mw, cfg.AttemptMiddleware(st))
 			}

@@ -135,8 +135,8 @@ var scopeOf = map[string]scope{
 }
 
 // bindConfig registers the settings of the given scopes as flags whose
-// defaults are the environment variables' values. Settings outside them
-// still take their defaults.
+// defaults are the environment variables' values. Settings outside them keep
+// their built-in defaults.
 func bindConfig(fs *pflag.FlagSet, c *config, scopes scope) {
 	for _, s := range settings {
 		sc, ok := scopeOf[s.env]
@@ -144,8 +144,11 @@ func bindConfig(fs *pflag.FlagSet, c *config, scopes scope) {
 			sc = scopePipeline
 		}
 		if sc&scopes == 0 {
+			// Not this command's business: keep the default, so a stray
+			// variable (IDEOBUS_EMBEDDED in a serve container's env, say)
+			// cannot change what a client command does.
 			if *s.field(c) == "" {
-				*s.field(c) = envOr(s.env, s.def)
+				*s.field(c) = s.def
 			}
 			continue
 		}

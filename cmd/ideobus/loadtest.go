@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -48,7 +49,12 @@ to refuse with 429 (our own load must cause none).`,
 				cfg.Stages = messages.StageGenerate
 			}
 			if cfg.DataDir == "" {
-				cfg.DataDir = "ideobus-loadtest"
+				dir, err := os.MkdirTemp("", "ideobus-loadtest-")
+				if err != nil {
+					return runtimeErr(err)
+				}
+				defer os.RemoveAll(dir)
+				cfg.DataDir = dir
 			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), lt.timeout)
 			defer cancel()
