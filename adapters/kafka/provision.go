@@ -34,6 +34,7 @@ func EnsureTopics(cfg Config, topics ...string) error {
 		ms := strconv.FormatInt(cfg.Retention.Milliseconds(), 10)
 		entries["retention.ms"] = &ms
 	}
+	created := map[string]bool{}
 	for _, t := range topics {
 		err := admin.CreateTopic(t, &sarama.TopicDetail{
 			NumPartitions:     partitions,
@@ -47,15 +48,21 @@ func EnsureTopics(cfg Config, topics ...string) error {
 			}
 			return fmt.Errorf("create topic %s: %w", t, err)
 		}
+		created[t] = err == nil
 	}
-	return waitForLeaders(cfg, topics)
+	return waitForLeaders(cfg, topics, created)
 }
 
 // waitForLeaders returns once every partition of the topics has a leader
 // that answers for it. A broker acknowledges CreateTopics before the leaders
 // are elected, and a topic another process just created may be in that
 // window too; a consumer that starts then gets NotLeaderForPartition.
-func waitForLeaders(cfg Config, topics []string) error {
+//
+// Partitions of topics created by this call are probed with a ListOffsets
+// request each, which only a ready leader answers; for existing topics the
+// metadata's leader is enough, which keeps start-up cheap with many
+// partitions.
+func waitForLeaders(cfg Config, topics []string, created map[string]bool) error {
 	if len(topics) == 0 {
 		return nil
 	}
@@ -80,7 +87,13 @@ func waitForLeaders(cfg Config, topics []string) error {
 				break
 			}
 			for _, p := range parts {
-				if _, err := client.GetOffset(t, p, sarama.OffsetNewest); err != nil {
+				var err error
+				if created[t] {
+					_, err = client.GetOffset(t, p, sarama.OffsetNewest)
+				} else {
+					_, err = client.Leader(t, p)
+				}
+				if err != nil {
 					pending = fmt.Sprintf("%s/%d: %v", t, p, err)
 					break
 				}
