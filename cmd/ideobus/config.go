@@ -164,7 +164,7 @@ func bindConfig(fs *pflag.FlagSet, c *config, scopes scope) {
 		}
 	}
 	if scopes&scopePipeline != 0 {
-		fs.IntVar(&c.RetryAttempts, "retry-attempts", 3, "attempts per stage for transient failures (generate: the Ideogram client's own retries)")
+		fs.IntVar(&c.RetryAttempts, "retry-attempts", 3, "attempts per stage for transient failures (a failed Ideogram call is not repeated by the stage: its client retries, up to 6 attempts)")
 		fs.DurationVar(&c.CloseTimeout, "shutdown-timeout", 30*time.Second, "how long shutdown waits for in-flight work")
 	}
 }
