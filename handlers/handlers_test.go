@@ -62,18 +62,7 @@ func TestBudgetNeverExceedsCapacity(t *testing.T) {
 
 func TestObjectLedgerKeepsTheFirstRecord(t *testing.T) {
 	ctx := context.Background()
-	srv, err := storage.NewLocalServer(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	st, err := storage.New(ctx, srv.Config("ledger"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := st.EnsureBucket(ctx); err != nil {
-		t.Fatal(err)
-	}
+	st := localStore(t, "ledger")
 	l := handlers.NewObjectLedger(st, "ideobus")
 	if _, found, err := l.Lookup(ctx, "req-1"); err != nil || found {
 		t.Fatalf("empty ledger: found=%v err=%v", found, err)
@@ -102,25 +91,12 @@ func TestObjectLedgerKeepsTheFirstRecord(t *testing.T) {
 // the first original, which was already stored.
 func TestUploadFailureListsStoredAssets(t *testing.T) {
 	ctx := context.Background()
-	sim := ideogram.NewSimulator(ideogram.SimOptions{APIKey: "k"})
-	base, err := sim.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sim.Close()
+	_, base := simulator(t)
 	client, err := ideogram.New(ideogram.SimulatorConfig(base, "k"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := storage.NewLocalServer(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	st, _ := storage.New(ctx, srv.Config("assets"))
-	if err := st.EnsureBucket(ctx); err != nil {
-		t.Fatal(err)
-	}
+	st := localStore(t, "assets")
 	two := 2
 	req := messages.GenerationRequest{SchemaVersion: 1, ID: "up-1", Prompt: "two posters", NumImages: &two}
 	images, err := client.Generate(ctx, req, handlers.Inputs{})
@@ -156,22 +132,9 @@ func TestUploadFailureListsStoredAssets(t *testing.T) {
 // first run are used instead of failing a job that is already paid for.
 func TestUploadReplayAfterExpiryUsesStoredOriginal(t *testing.T) {
 	ctx := context.Background()
-	sim := ideogram.NewSimulator(ideogram.SimOptions{APIKey: "k"})
-	base, err := sim.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sim.Close()
+	_, base := simulator(t)
 	client, _ := ideogram.New(ideogram.SimulatorConfig(base, "k"))
-	srv, err := storage.NewLocalServer(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	st, _ := storage.New(ctx, srv.Config("replay"))
-	if err := st.EnsureBucket(ctx); err != nil {
-		t.Fatal(err)
-	}
+	st := localStore(t, "replay")
 	req := messages.GenerationRequest{SchemaVersion: 1, ID: "replay-1", Prompt: "a poster"}
 	images, err := client.Generate(ctx, req, handlers.Inputs{})
 	if err != nil {
@@ -207,24 +170,11 @@ func TestUploadReplayAfterExpiryUsesStoredOriginal(t *testing.T) {
 // call, and a failed call is not repeated by the stage.
 func TestGenerateAnswersFromLedgerAndRetriesOnlyWhileAttemptsRemain(t *testing.T) {
 	ctx := context.Background()
-	sim := ideogram.NewSimulator(ideogram.SimOptions{APIKey: "k"})
-	base, err := sim.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sim.Close()
+	sim, base := simulator(t)
 	cfg := ideogram.SimulatorConfig(base, "k")
 	cfg.MaxAttempts = 1
 	client, _ := ideogram.New(cfg)
-	srv, err := storage.NewLocalServer(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	st, _ := storage.New(ctx, srv.Config("gen"))
-	if err := st.EnsureBucket(ctx); err != nil {
-		t.Fatal(err)
-	}
+	st := localStore(t, "gen")
 	ledger := handlers.NewObjectLedger(st, "ideobus")
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	gen := handlers.NewGenerate(handlers.GeneratePorts{Generator: client, Ledger: ledger}, handlers.Options{Logger: quiet})
@@ -283,23 +233,9 @@ func TestGenerateAnswersFromLedgerAndRetriesOnlyWhileAttemptsRemain(t *testing.T
 // idempotency keys; reusing one for another generation must not be answered
 // with the first job's images.
 func TestLedgerRefusesAReusedIDForADifferentRequest(t *testing.T) {
-	ctx := context.Background()
-	sim := ideogram.NewSimulator(ideogram.SimOptions{APIKey: "k"})
-	base, err := sim.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sim.Close()
+	sim, base := simulator(t)
 	client, _ := ideogram.New(ideogram.SimulatorConfig(base, "k"))
-	srv, err := storage.NewLocalServer(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	st, _ := storage.New(ctx, srv.Config("reuse"))
-	if err := st.EnsureBucket(ctx); err != nil {
-		t.Fatal(err)
-	}
+	st := localStore(t, "reuse")
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	gen := handlers.NewGenerate(handlers.GeneratePorts{Generator: client, Ledger: handlers.NewObjectLedger(st, "ideobus")}, handlers.Options{Logger: quiet})
 	send := func(prompt string, variants ...string) *message.Message {
@@ -331,4 +267,34 @@ func TestLedgerRefusesAReusedIDForADifferentRequest(t *testing.T) {
 	if n := sim.GenerateCalls(); n != 1 {
 		t.Fatalf("%d API calls, want 1", n)
 	}
+}
+
+// simulator starts an Ideogram simulator (API key "k") for the test.
+func simulator(t *testing.T) (*ideogram.Simulator, string) {
+	t.Helper()
+	sim := ideogram.NewSimulator(ideogram.SimOptions{APIKey: "k"})
+	base, err := sim.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sim.Close() })
+	return sim, base
+}
+
+// localStore is a Store on an embedded S3 server with bucket created.
+func localStore(t *testing.T, bucket string) *storage.Store {
+	t.Helper()
+	srv, err := storage.NewLocalServer(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	st, err := storage.New(context.Background(), srv.Config(bucket))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.EnsureBucket(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return st
 }
