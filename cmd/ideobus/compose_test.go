@@ -73,7 +73,7 @@ func TestComposeFileMatchesWhatIdeobusReads(t *testing.T) {
 	}
 
 	// Every variable the compose file sets is one ideobus reads.
-	known := map[string]bool{"IDEOBUS_LOG_FORMAT": true, "IDEOBUS_LOG_LEVEL": true}
+	known := map[string]bool{"IDEOBUS_LOG_FORMAT": true, "IDEOBUS_LOG_LEVEL": true, "IDEOBUS_HTTP_ADDR": true}
 	for _, s := range settings {
 		known[s.env] = true
 	}
