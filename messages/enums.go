@@ -1,5 +1,7 @@
 package messages
 
+import "strconv"
+
 // The Ideogram API's enumerations, as documented for the legacy endpoints.
 var (
 	Models         = []string{"V_1", "V_1_TURBO", "V_2", "V_2_TURBO", "V_2A", "V_2A_TURBO", "V_3"}
@@ -55,22 +57,9 @@ func init() {
 }
 
 func resolutionName(w, h int) string {
-	return "RESOLUTION_" + itoa(w) + "_" + itoa(h)
+	return "RESOLUTION_" + strconv.Itoa(w) + "_" + strconv.Itoa(h)
 }
 
-func itoa(n int) string {
-	if n == 0 {
-		return "0"
-	}
-	var b [20]byte
-	i := len(b)
-	for n > 0 {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-	}
-	return string(b[i:])
-}
 
 // OutputSize is the pixel size Ideogram renders for a request: its resolution,
 // else its aspect ratio, else 1024x1024.

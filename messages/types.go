@@ -1,6 +1,9 @@
 package messages
 
-import "time"
+import (
+	"strconv"
+	"time"
+)
 
 // Event type names. They are the CloudEvents `type` attribute (header
 // `ce_type`) of every message and the names cqrs-style routers dispatch on.
@@ -262,5 +265,5 @@ func keyDir(prefix, requestID string, index int) string {
 	if prefix != "" {
 		prefix += "/"
 	}
-	return prefix + requestID + "/" + itoa(index) + "/"
+	return prefix + requestID + "/" + strconv.Itoa(index) + "/"
 }
