@@ -60,7 +60,6 @@ func resolutionName(w, h int) string {
 	return "RESOLUTION_" + strconv.Itoa(w) + "_" + strconv.Itoa(h)
 }
 
-
 // OutputSize is the pixel size Ideogram renders for a request: its resolution,
 // else its aspect ratio, else 1024x1024.
 func (r GenerationRequest) OutputSize() (w, h int) {
