@@ -1,17 +1,12 @@
 package storage
 
 import (
-	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"net/http"
 	"strings"
 	"sync"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go"
 	"github.com/johannesboyne/gofakes3"
 
@@ -22,21 +17,8 @@ import (
 // conditional PutObject (If-None-Match: *), which R2 and S3 evaluate
 // atomically. It reports whether this call created the object; a lost race
 // returns created == false and no error.
-func (s *Store) PutIfAbsent(ctx context.Context, key string, body []byte, contentType string) (asset messages.Asset, created bool, err error) {
-	if key == "" {
-		return messages.Asset{}, false, messages.Permanent(messages.CodeStorageFailed, "put: empty object key")
-	}
-	_, err = s.client.PutObject(ctx, &s3.PutObjectInput{
-		Bucket:        aws.String(s.bucket),
-		Key:           aws.String(key),
-		Body:          bytes.NewReader(body),
-		ContentLength: aws.Int64(int64(len(body))),
-		ContentType:   aws.String(contentType),
-		CacheControl:  aws.String(s.cacheControl),
-		IfNoneMatch:   aws.String("*"),
-	})
-	sum := sha256.Sum256(body)
-	asset = messages.Asset{Key: key, URL: s.URL(key), Bytes: int64(len(body)), ContentType: contentType, SHA256: hex.EncodeToString(sum[:])}
+func (s *Store) PutIfAbsent(ctx context.Context, key string, body []byte, contentType string) (messages.Asset, bool, error) {
+	asset, err := s.put(ctx, key, body, contentType, true)
 	if err == nil {
 		return asset, true, nil
 	}

@@ -41,6 +41,10 @@ func classify(op, key string, err error) error {
 	if err == nil {
 		return nil
 	}
+	var done *messages.Error
+	if errors.As(err, &done) {
+		return err // classified already
+	}
 	if isMissing(err) {
 		return &messages.Error{
 			Code:    messages.CodeStorageFailed,

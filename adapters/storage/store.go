@@ -78,22 +78,35 @@ func (s *Store) URL(key string) string {
 // Put writes body under key, replacing any object already there, and returns
 // the stored asset. Replaying a Put is therefore harmless.
 func (s *Store) Put(ctx context.Context, key string, body []byte, contentType string) (messages.Asset, error) {
+	asset, err := s.put(ctx, key, body, contentType, false)
+	if err != nil {
+		return messages.Asset{}, classify("put", key, err)
+	}
+	return asset, nil
+}
+
+// put is the one PutObject of Put and PutIfAbsent. It returns the SDK's
+// error unclassified, so a failed precondition can be told apart.
+func (s *Store) put(ctx context.Context, key string, body []byte, contentType string, ifAbsent bool) (messages.Asset, error) {
 	if key == "" {
 		return messages.Asset{}, messages.Permanent(messages.CodeStorageFailed, "put: empty object key")
 	}
 	if contentType == "" {
 		contentType = http.DetectContentType(body)
 	}
-	_, err := s.client.PutObject(ctx, &s3.PutObjectInput{
+	in := &s3.PutObjectInput{
 		Bucket:        aws.String(s.bucket),
 		Key:           aws.String(key),
 		Body:          bytes.NewReader(body),
 		ContentLength: aws.Int64(int64(len(body))),
 		ContentType:   aws.String(contentType),
 		CacheControl:  aws.String(s.cacheControl),
-	})
-	if err != nil {
-		return messages.Asset{}, classify("put", key, err)
+	}
+	if ifAbsent {
+		in.IfNoneMatch = aws.String("*")
+	}
+	if _, err := s.client.PutObject(ctx, in); err != nil {
+		return messages.Asset{}, err
 	}
 	sum := sha256.Sum256(body)
 	return messages.Asset{
