@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ideobus/ideobus/adapters/internal/wait"
 	"github.com/ideobus/ideobus/messages"
 )
 
@@ -179,22 +180,7 @@ func (cfg Config) withDefaults() (Config, error) {
 	}
 	cfg.ImageHosts = hosts
 	if cfg.Sleep == nil {
-		cfg.Sleep = sleep
+		cfg.Sleep = wait.Sleep
 	}
 	return cfg, errors.Join(errs...)
-}
-
-// sleep waits d or until ctx is done.
-func sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }

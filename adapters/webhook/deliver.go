@@ -10,6 +10,7 @@ import (
 
 	"github.com/cenkalti/backoff/v4"
 
+	"github.com/ideobus/ideobus/adapters/internal/wait"
 	"github.com/ideobus/ideobus/adapters/safehttp"
 	"github.com/ideobus/ideobus/messages"
 )
@@ -83,18 +84,7 @@ func setDefaults(c *Config) {
 		c.Now = time.Now
 	}
 	if c.Sleep == nil {
-		c.Sleep = sleep
-	}
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
+		c.Sleep = wait.Sleep
 	}
 }
 
