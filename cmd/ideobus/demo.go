@@ -109,27 +109,11 @@ func runDemo(ctx context.Context, cfg config, d demoRun) (demoResult, error) {
 		return res, err
 	}
 	defer st.Close()
-	if err := st.provision(); err != nil {
-		return res, err
-	}
-	pub, err := st.publisher()
+	pl, err := st.startPipeline(ctx)
 	if err != nil {
 		return res, err
 	}
-	r, err := st.router(pub)
-	if err != nil {
-		return res, err
-	}
-	routerErr := make(chan error, 1)
-	go func() { routerErr <- r.Run(context.WithoutCancel(ctx)) }()
-	defer r.Close()
-	select {
-	case <-r.Running():
-	case err := <-routerErr:
-		return res, runtimeErr(fmt.Errorf("router: %w", err))
-	case <-ctx.Done():
-		return res, runtimeErr(fmt.Errorf("router did not start: %w", ctx.Err()))
-	}
+	defer pl.stop()
 
 	sub, err := st.subscriber("", true)
 	if err != nil {
@@ -144,17 +128,18 @@ func runDemo(ctx context.Context, cfg config, d demoRun) (demoResult, error) {
 	if reqs == nil {
 		reqs = demoRequests(d.count)
 	}
+	ids, err := st.producer(pl.pub).SubmitBatch(ctx, fmt.Sprintf("demo-%d", time.Now().UnixNano()), reqs)
+	var invalid *messages.Error
+	if errors.As(err, &invalid) && invalid.Code == messages.CodeInvalidRequest {
+		return res, usageErr(err)
+	}
+	if err != nil {
+		return res, runtimeErr(fmt.Errorf("submit: %w", err))
+	}
 	pending := map[string]bool{}
-	for _, req := range reqs {
-		msg, req, err := messages.NewRequestMessage(req)
-		if err != nil {
-			return res, usageErr(err)
-		}
-		if err := pub.Publish(st.topics.Requested, msg); err != nil {
-			return res, runtimeErr(fmt.Errorf("submit: %w", err))
-		}
-		pending[req.ID] = true
-		fmt.Fprintf(d.stderr, "submitted %s\n", req.ID)
+	for _, id := range ids {
+		pending[id] = true
+		fmt.Fprintf(d.stderr, "submitted %s\n", id)
 	}
 	total := len(pending)
 	prog := newProgress(d.stderr, sortedKeys(pending))

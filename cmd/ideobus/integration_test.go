@@ -81,29 +81,15 @@ func testStackWith(t *testing.T, sim ideogram.SimOptions, edit func(*config)) *s
 // groups) and returns a function that shuts it down gracefully.
 func runRouter(t *testing.T, st *stack) (stop func()) {
 	t.Helper()
-	pub, err := st.publisher()
+	pl, err := st.startPipeline(context.Background())
 	if err != nil {
 		t.Fatal(err)
-	}
-	r, err := st.router(pub)
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- r.Run(context.Background()) }()
-	select {
-	case <-r.Running():
-	case err := <-done:
-		t.Fatalf("router: %v", err)
 	}
 	var once sync.Once
 	stop = func() {
 		once.Do(func() {
-			if err := r.Close(); err != nil {
-				t.Errorf("router close: %v", err)
-			}
-			if err := <-done; err != nil {
-				t.Errorf("router run: %v", err)
+			if err := pl.stop(); err != nil {
+				t.Errorf("router: %v", err)
 			}
 		})
 	}

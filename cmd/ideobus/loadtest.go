@@ -130,20 +130,11 @@ func runLoadtest(ctx context.Context, cfg config, lt loadtest, progress io.Write
 		return nil, err
 	}
 	defer st.Close()
-	if err := st.provision(); err != nil {
-		return nil, err
-	}
-	pub, err := st.publisher()
+	pl, err := st.startPipeline(ctx)
 	if err != nil {
 		return nil, err
 	}
-	r, err := st.router(pub)
-	if err != nil {
-		return nil, err
-	}
-	go func() { _ = r.Run(context.WithoutCancel(ctx)) }()
-	defer r.Close()
-	<-r.Running()
+	defer pl.stop()
 
 	sub, err := st.subscriber("", true)
 	if err != nil {
@@ -164,14 +155,11 @@ func runLoadtest(ctx context.Context, cfg config, lt loadtest, progress io.Write
 			Variants: []messages.VariantSpec{{Name: "thumbnail"}},
 		}
 	}
+	producer := st.producer(pl.pub)
 	send := func(reqs []messages.GenerationRequest) (time.Time, error) {
 		start := time.Now()
 		for _, rq := range reqs {
-			m, _, err := messages.NewRequestMessage(rq)
-			if err != nil {
-				return start, err
-			}
-			if err := pub.Publish(st.topics.Requested, m); err != nil {
+			if _, err := producer.Submit(ctx, rq); err != nil {
 				return start, runtimeErr(err)
 			}
 		}

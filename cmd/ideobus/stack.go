@@ -376,3 +376,51 @@ func truthy(v string) bool {
 	}
 	return false
 }
+
+// pipeline is a running router over the stack, with the publisher it and its
+// caller use.
+type pipeline struct {
+	pub  message.Publisher
+	done chan error
+	r    *message.Router
+}
+
+// startPipeline provisions the topics and runs the pipeline router in the
+// background until stop. It returns once the handlers are running.
+func (s *stack) startPipeline(ctx context.Context) (*pipeline, error) {
+	if err := s.provision(); err != nil {
+		return nil, err
+	}
+	pub, err := s.publisher()
+	if err != nil {
+		return nil, err
+	}
+	r, err := s.router(pub)
+	if err != nil {
+		return nil, err
+	}
+	p := &pipeline{pub: pub, r: r, done: make(chan error, 1)}
+	go func() { p.done <- r.Run(context.WithoutCancel(ctx)) }()
+	select {
+	case <-r.Running():
+		return p, nil
+	case err := <-p.done:
+		return nil, runtimeErr(fmt.Errorf("router: %w", err))
+	case <-ctx.Done():
+		_ = r.Close()
+		return nil, runtimeErr(fmt.Errorf("router did not start: %w", ctx.Err()))
+	}
+}
+
+// stop shuts the router down gracefully and reports how its run ended.
+func (p *pipeline) stop() error {
+	if err := p.r.Close(); err != nil {
+		return err
+	}
+	return <-p.done
+}
+
+// producer submits requests with the trace context of the caller.
+func (s *stack) producer(pub message.Publisher) *messages.Producer {
+	return messages.NewProducer(pub, s.topics, messages.WithDecorator(s.tel.Inject))
+}
