@@ -123,7 +123,7 @@ func (s stage) generate(ctx context.Context, p GeneratePorts, req messages.Gener
 		}
 		defer release()
 	}
-	if ga, ok := p.Generator.(attemptReporter); ok {
+	if ga, ok := p.Generator.(AttemptReporter); ok {
 		images, attempts, err = ga.GenerateAttempts(ctx, req, in)
 	} else {
 		images, err = p.Generator.Generate(ctx, req, in)
@@ -171,9 +171,10 @@ func recordWithRetry(ctx context.Context, l Ledger, rec LedgerRecord) (LedgerRec
 	return stored, err
 }
 
-// attemptReporter is a Generator that also says how many API calls it made
-// (its own retries included), for the stage report.
-type attemptReporter interface {
+// AttemptReporter is a Generator that also says how many API calls it made
+// (its own retries included), for the stage report. Wrappers of a Generator
+// should keep it.
+type AttemptReporter interface {
 	GenerateAttempts(ctx context.Context, req messages.GenerationRequest, in Inputs) ([]messages.Image, int, error)
 }
 

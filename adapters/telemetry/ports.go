@@ -47,9 +47,7 @@ func (w tracedGenerator) GenerateAttempts(ctx context.Context, req messages.Gene
 	var images []messages.Image
 	attempts := 1
 	var err error
-	if ga, ok := w.g.(interface {
-		GenerateAttempts(context.Context, messages.GenerationRequest, handlers.Inputs) ([]messages.Image, int, error)
-	}); ok {
+	if ga, ok := w.g.(handlers.AttemptReporter); ok {
 		images, attempts, err = ga.GenerateAttempts(ctx, req, in)
 	} else {
 		images, err = w.g.Generate(ctx, req, in)

@@ -12,6 +12,7 @@ import (
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
 	"go.opentelemetry.io/otel/exporters/stdout/stdouttrace"
 	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 
@@ -58,10 +59,13 @@ func SetupTracing(ctx context.Context) (shutdown func(context.Context) error, er
 	if err != nil {
 		return noop, fmt.Errorf("OTEL_TRACES_EXPORTER: %w", err)
 	}
-	if os.Getenv("OTEL_SERVICE_NAME") == "" {
-		_ = os.Setenv("OTEL_SERVICE_NAME", "ideobus")
+	// ideobus unless OTEL_SERVICE_NAME / OTEL_RESOURCE_ATTRIBUTES say
+	// otherwise: the environment detector runs last and wins.
+	res, err := resource.New(ctx, resource.WithAttributes(attribute.String("service.name", "ideobus")), resource.WithFromEnv())
+	if err != nil {
+		return noop, fmt.Errorf("OTEL_RESOURCE_ATTRIBUTES: %w", err)
 	}
-	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp))
+	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp), sdktrace.WithResource(res))
 	otel.SetTracerProvider(tp)
 	otel.SetTextMapPropagator(propagation.TraceContext{})
 	return tp.Shutdown, nil

@@ -23,7 +23,6 @@ import (
 	"go.opentelemetry.io/otel"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
-	"go.opentelemetry.io/otel/trace"
 
 	"github.com/ideobus/ideobus/adapters/ideogram"
 	"github.com/ideobus/ideobus/adapters/kafka"
@@ -214,7 +213,6 @@ func TestIntegrationTraceFromSubmitToCompleted(t *testing.T) {
 			t.Errorf("no %q span in the trace (have %v)", n, names)
 		}
 	}
-	_ = trace.SpanKindClient
 }
 
 // lockedBuffer collects log output from many goroutines.
