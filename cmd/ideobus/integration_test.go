@@ -381,7 +381,7 @@ func TestIntegrationBadInput(t *testing.T) {
 // first leaves. No request may be lost, and each has one outcome (copies
 // only as at-least-once allows, with the same event ID).
 func TestIntegrationRebalance(t *testing.T) {
-	st := testStack(t, ideogram.SimOptions{Latency: 150 * time.Millisecond})
+	st := testStack(t, ideogram.SimOptions{Latency: 300 * time.Millisecond})
 	stop1 := runRouter(t, st)
 	outs := collectOutcomes(t, st)
 	pub, _ := st.publisher()
@@ -391,6 +391,9 @@ func TestIntegrationRebalance(t *testing.T) {
 	runRouter(t, st) // joins the groups: partitions move
 	waitFor(t, time.Minute, func() bool { return outs.count() >= 6 })
 	stop1() // leaves the groups: its partitions move to the second router
+	if n := outs.count(); n >= len(ids) {
+		t.Fatalf("all %d outcomes were in before the first router left: the hand-over was not exercised", n)
+	}
 	outs.wait(t, 3*time.Minute, ids...)
 	dups := outs.checkExactlyOneEach(t, ids)
 	t.Logf("16 requests in, 16 outcomes out, %d at-least-once duplicates (same event ID)", dups)
