@@ -424,3 +424,17 @@ func (p *pipeline) stop() error {
 func (s *stack) producer(pub message.Publisher) *messages.Producer {
 	return messages.NewProducer(pub, s.topics, messages.WithDecorator(s.tel.Inject))
 }
+
+// connect is what the client commands (submit, watch) need: the Kafka
+// connection, with the topics provisioned.
+func connect(ctx context.Context, cfg config) (*stack, error) {
+	st, err := startStack(ctx, cfg, stackOptions{kafkaOnly: true})
+	if err != nil {
+		return nil, err
+	}
+	if err := st.provision(); err != nil {
+		st.Close()
+		return nil, err
+	}
+	return st, nil
+}

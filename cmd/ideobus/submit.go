@@ -69,14 +69,11 @@ in the ideogram.generation.requested payload format.`,
 			if err := probe.Validate(); err != nil {
 				return usageErr(err)
 			}
-			st, err := startStack(cmd.Context(), cfg, stackOptions{kafkaOnly: true})
+			st, err := connect(cmd.Context(), cfg)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
-			if err := st.provision(); err != nil {
-				return err
-			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
 			defer cancel()
 			if req.ID == "" {

@@ -27,14 +27,11 @@ consumer group, so it never takes messages from other consumers.`,
   ideobus watch --label team=growth --label channel=instagram`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			st, err := startStack(cmd.Context(), cfg, stackOptions{kafkaOnly: true})
+			st, err := connect(cmd.Context(), cfg)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
-			if err := st.provision(); err != nil {
-				return err
-			}
 			sub, err := st.subscriber("", fromOldest)
 			if err != nil {
 				return err
